@@ -1,0 +1,57 @@
+"""Asset checks: great-expectations suites and accounting, as blocking checks on the assets."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from qb_assets import lake as lake_io
+from qb_assets.quality_suites import SuiteOutcome, plays_suite, tracking_suite
+
+RAW_TRACKING_CHECKS = [
+    dg.AssetCheckSpec(
+        "tracking_expectations",
+        asset="raw_tracking",
+        blocking=True,
+        description="great-expectations suite on canonical tracking (ranges, keys, frames, players per side)",
+    ),
+    dg.AssetCheckSpec(
+        "plays_expectations",
+        asset="raw_tracking",
+        blocking=True,
+        description="great-expectations suite on the play table (keys, results, ranges)",
+    ),
+    dg.AssetCheckSpec(
+        "plays_accounted_for",
+        asset="raw_tracking",
+        blocking=True,
+        description="plays_in = plays_accepted + plays_quarantined",
+    ),
+]
+
+
+def _result(name: str, outcome: SuiteOutcome) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name=name,
+        asset_key="raw_tracking",
+        passed=outcome.success,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=outcome.description,
+        metadata={"expectations": outcome.evaluated, "failures": dg.MetadataValue.json(outcome.failures)},
+    )
+
+
+def raw_tracking_check_results(lake: str, season: int, week: int, summary: dict) -> list[dg.AssetCheckResult]:
+    tracking = lake_io.scan_table(lake, "tracking", [(season, week)]).collect()
+    plays = lake_io.scan_table(lake, "plays", [(season, week)]).collect()
+    layout = summary["layouts"][0] if len(summary["layouts"]) == 1 else "mixed"
+    accounted = summary["plays_in"] == summary["plays_accepted"] + summary["plays_quarantined"]
+    return [
+        _result("tracking_expectations", tracking_suite(tracking, layout)),
+        _result("plays_expectations", plays_suite(plays)),
+        dg.AssetCheckResult(
+            check_name="plays_accounted_for",
+            asset_key="raw_tracking",
+            passed=accounted,
+            metadata={k: summary[k] for k in ("plays_in", "plays_accepted", "plays_quarantined")},
+        ),
+    ]

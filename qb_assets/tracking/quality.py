@@ -1,0 +1,245 @@
+"""Play-level quarantine rules: every play that enters is accepted or quarantined with a reason.
+
+Reason codes (first match by the order below wins; ``detail`` lists every problem found):
+
+=============================  ==========================================================================
+unparseable_value              a field that should be a number or id is not (file, line, column, value)
+conflicting_duplicate_frames   one player (or the ball) has two different rows for the same frame
+null_position                  x or y is null or NaN
+off_field                      a position more than OFF_FIELD_MARGIN_YD outside the field
+non_monotone_frames            a player's frames skip ids, or time runs backwards as frames advance
+inconsistent_events            two different events on one frame, several snaps, or events out of order
+no_snap                        no snap event (kickoffs, punts, truncated plays)
+release_missing                a pass outcome (or a plays-table pass result) with no release event
+too_few_players                fewer than MIN_PLAYERS_PER_SIDE tracked players on a side at the snap
+no_passer                      nobody on offense could be identified as the passer
+=============================  ==========================================================================
+
+Identical duplicate rows are not a reason: they are dropped and counted.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from qb_assets.tracking.events import PLAY_KEY
+from qb_assets.tracking.schema import FIELD_LENGTH_YD, FIELD_WIDTH_YD
+
+OFF_FIELD_MARGIN_YD = 20.0  # real data reach x = -16 and 130 (sideline players, dead balls): never clip those
+MIN_PLAYERS_PER_SIDE = 3  # ngscleanR drops plays with fewer; BDB 2021 tracks no linemen
+REASONS = (
+    "unparseable_value",
+    "conflicting_duplicate_frames",
+    "null_position",
+    "off_field",
+    "non_monotone_frames",
+    "inconsistent_events",
+    "no_snap",
+    "release_missing",
+    "too_few_players",
+    "no_passer",
+)
+ENTITY = pl.coalesce(pl.col("nfl_id"), pl.lit(-1, dtype=pl.Int64)).alias("entity")
+
+
+def _where(file: pl.Expr, row: pl.Expr) -> pl.Expr:
+    return pl.format("{} line {}", file, row)
+
+
+def _issues(frame: pl.DataFrame, reason: str, detail: pl.Expr) -> pl.DataFrame:
+    """One row per play with ``reason`` and the first offending row's detail."""
+    return (
+        frame.group_by(PLAY_KEY, maintain_order=True)
+        .agg(detail.first().alias("detail"), pl.len().alias("n"))
+        .select(
+            *PLAY_KEY,
+            pl.lit(reason).alias("reason"),
+            pl.when(pl.col("n") > 1)
+            .then(pl.format("{} (+{} more)", "detail", pl.col("n") - 1))
+            .otherwise("detail")
+            .alias("detail"),
+        )
+    )
+
+
+def parse_issues(errors: pl.DataFrame) -> pl.DataFrame:
+    text = pl.format(
+        "{}: column {} value '{}' is not a number",
+        _where(pl.col("source_file"), pl.col("source_row")),
+        "column",
+        "value",
+    )
+    return _issues(
+        errors.filter(pl.col("game_id").is_not_null() & pl.col("play_id").is_not_null()),
+        "unparseable_value",
+        text,
+    )
+
+
+def row_issues(tracking: pl.DataFrame) -> list[pl.DataFrame]:
+    """Row-level problems: conflicting duplicates, null/NaN positions, off-field positions, frame order."""
+    where = _where(pl.col("source_file"), pl.col("source_row"))
+    who = (
+        pl.when(pl.col("nfl_id").is_null())
+        .then(pl.lit("the ball"))
+        .otherwise(pl.format("nflId {}", "nfl_id"))
+    )
+    entity_frame = [*PLAY_KEY, "entity", "frame_id"]
+    conflicts = tracking.with_columns(ENTITY).filter(pl.len().over(entity_frame) > 1)
+    bad_xy = pl.col("x").is_null() | pl.col("y").is_null() | pl.col("x").is_nan() | pl.col("y").is_nan()
+    off = ~pl.col("x").is_between(-OFF_FIELD_MARGIN_YD, FIELD_LENGTH_YD + OFF_FIELD_MARGIN_YD) | ~pl.col(
+        "y"
+    ).is_between(-OFF_FIELD_MARGIN_YD, FIELD_WIDTH_YD + OFF_FIELD_MARGIN_YD)
+    ordered = (
+        tracking.with_columns(ENTITY)
+        .unique(entity_frame, keep="first")
+        .sort([*PLAY_KEY, "entity", "frame_id"])
+        .with_columns(
+            pl.col("frame_id").diff().over([*PLAY_KEY, "entity"]).alias("frame_step"),
+            pl.col("time").diff().over([*PLAY_KEY, "entity"]).alias("time_step"),
+            pl.col("frame_id").shift().over([*PLAY_KEY, "entity"]).alias("previous_frame"),
+        )
+    )
+    gap = (pl.col("frame_step") > 1) | (pl.col("time_step") < pl.duration(microseconds=0))
+    return [
+        _issues(
+            conflicts,
+            "conflicting_duplicate_frames",
+            pl.format(
+                "{}: {} has {} different rows for frame {}",
+                where,
+                who,
+                pl.len().over(entity_frame),
+                "frame_id",
+            ),
+        ),
+        _issues(
+            tracking.filter(bad_xy & ~off.fill_null(False)),
+            "null_position",
+            pl.format("{}: {} has a null or NaN x/y at frame {}", where, who, "frame_id"),
+        ),
+        _issues(
+            tracking.filter(off.fill_null(False)),
+            "off_field",
+            pl.format(
+                "{}: {} at x={}, y={} in frame {} is far off the field", where, who, "x", "y", "frame_id"
+            ),
+        ),
+        _issues(
+            ordered.filter(gap.fill_null(False)),
+            "non_monotone_frames",
+            pl.format(
+                "{}: {} goes from frame {} to frame {} (time step {} ms)",
+                where,
+                who,
+                "previous_frame",
+                "frame_id",
+                pl.col("time_step").dt.total_milliseconds(),
+            ),
+        ),
+    ]
+
+
+def event_issues(frames: pl.DataFrame, file_of_play: pl.DataFrame) -> list[pl.DataFrame]:
+    """Event-level problems over the per-play event frames (``events.event_frames`` output)."""
+    frames = frames.join(file_of_play, on=PLAY_KEY, how="left")
+    src = pl.col("source_file")
+    out_of_order = (
+        (pl.col("release_frame_id") < pl.col("snap_frame_id"))
+        | (pl.col("outcome_frame_id") < pl.col("release_frame_id"))
+        | (pl.col("pass_arrived_frame_id") < pl.col("release_frame_id"))
+    ).fill_null(False)
+    inconsistent = (
+        (pl.col("max_events_per_frame") > 1).fill_null(False)
+        | (pl.col("n_snaps") > 1).fill_null(False)
+        | out_of_order
+    )
+    pass_claimed = pl.col("outcome_frame_id").is_not_null() | pl.col("pass_result_official").is_in(
+        ["C", "I", "IN"]
+    )
+    return [
+        _issues(
+            frames.filter(inconsistent),
+            "inconsistent_events",
+            pl.format(
+                "{}: column event: {} snaps, up to {} different events on one frame, "
+                "snap/release/arrival/outcome frames {}/{}/{}/{}",
+                src,
+                pl.col("n_snaps").fill_null(0),
+                "max_events_per_frame",
+                "snap_frame_id",
+                "release_frame_id",
+                "pass_arrived_frame_id",
+                "outcome_frame_id",
+            ),
+        ),
+        _issues(
+            frames.filter(pl.col("snap_frame_id").is_null()),
+            "no_snap",
+            pl.format("{}: column event: no snap event in the play", src),
+        ),
+        _issues(
+            frames.filter(pass_claimed & pl.col("release_frame_id").is_null()),
+            "release_missing",
+            pl.format(
+                "{}: column event: pass outcome '{}' (plays table '{}') "
+                "but no pass_forward/pass_shovel event",
+                src,
+                pl.col("outcome_event").fill_null("none"),
+                pl.col("pass_result_official").fill_null("none"),
+            ),
+        ),
+    ]
+
+
+def player_count_issues(
+    tracking: pl.DataFrame, frames: pl.DataFrame, file_of_play: pl.DataFrame
+) -> pl.DataFrame:
+    """Plays with fewer than MIN_PLAYERS_PER_SIDE players of either club at the snap."""
+    counts = (
+        tracking.join(frames.select(*PLAY_KEY, "snap_frame_id"), on=PLAY_KEY)
+        .filter((pl.col("frame_id") == pl.col("snap_frame_id")) & ~pl.col("is_football"))
+        .group_by([*PLAY_KEY, "club"])
+        .agg(pl.col("nfl_id").n_unique().alias("players"))
+    )
+    per_play = (
+        frames.select(PLAY_KEY)
+        .join(counts, on=PLAY_KEY, how="left")
+        .group_by(PLAY_KEY)
+        .agg(
+            pl.col("players").drop_nulls().len().alias("clubs"),
+            pl.col("players").min().fill_null(0).alias("fewest"),
+            pl.format("{}={}", pl.col("club"), pl.col("players")).str.join(", ").alias("by_club"),
+        )
+        .join(file_of_play, on=PLAY_KEY, how="left")
+    )
+    return _issues(
+        per_play.filter((pl.col("clubs") < 2) | (pl.col("fewest") < MIN_PLAYERS_PER_SIDE)),
+        "too_few_players",
+        pl.format(
+            "{}: column nflId: players per club at the snap: {} (need {} per side)",
+            "source_file",
+            "by_club",
+            pl.lit(MIN_PLAYERS_PER_SIDE),
+        ),
+    )
+
+
+def first_reason(issues: list[pl.DataFrame]) -> pl.DataFrame:
+    """Combine issue frames into one row per play: the first reason in REASONS order, every detail."""
+    issues = [i for i in issues if i.height]
+    if not issues:
+        return pl.DataFrame(
+            schema={"game_id": pl.Int64, "play_id": pl.Int64, "reason": pl.String, "detail": pl.String}
+        )
+    rank = {reason: i for i, reason in enumerate(REASONS)}
+    return (
+        pl.concat(issues)
+        .with_columns(pl.col("reason").replace_strict(rank, return_dtype=pl.Int32).alias("rank"))
+        .sort([*PLAY_KEY, "rank"])
+        .group_by(PLAY_KEY, maintain_order=True)
+        .agg(
+            pl.col("reason").first(),
+            pl.format("{}: {}", "reason", "detail").str.join("; ").alias("detail"),
+        )
+    )

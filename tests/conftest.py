@@ -1,0 +1,67 @@
+"""Shared fixtures: the real public samples (never modified: copied into tmp dirs) and helpers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+REAL_GAME_FILE = "bdb2021_week14_game2018120600.csv"
+REAL_GAME_ID = 2018120600
+
+
+def real_data_dir() -> Path:
+    """``$QB_REAL_DATA`` or ``../shared/data/real`` next to the project."""
+    return Path(os.environ.get("QB_REAL_DATA", REPO_ROOT.parent / "shared" / "data" / "real"))
+
+
+@pytest.fixture(scope="session")
+def real_dir() -> Path:
+    folder = real_data_dir()
+    if not (folder / REAL_GAME_FILE).exists():
+        pytest.skip(f"real public samples not found at {folder} (set QB_REAL_DATA to their folder)")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def real_game(real_dir: Path) -> pl.DataFrame:
+    """The real 2018 game's tracking, as text columns exactly as in the file."""
+    return pl.read_csv(real_dir / REAL_GAME_FILE, infer_schema=False)
+
+
+@pytest.fixture(scope="session")
+def real_pbp(real_dir: Path) -> pl.DataFrame:
+    """nflfastR play-by-play of the real game, with the pass result derived from the description."""
+    pbp = pl.read_parquet(real_dir / "nflfastr_pbp_2017_2019.parquet").filter(
+        pl.col("game_id") == REAL_GAME_ID
+    )
+    desc = pl.col("desc")
+    result = (
+        pl.when(pl.col("play_type_nfl") == "SACK")
+        .then(pl.lit("S"))
+        .when(desc.str.contains("INTERCEPTED"))
+        .then(pl.lit("IN"))
+        .when(desc.str.contains("incomplete"))
+        .then(pl.lit("I"))
+        .otherwise(pl.lit("C"))
+    )
+    return pbp.with_columns(result.alias("pbp_result"))
+
+
+@pytest.fixture
+def real_source(tmp_path: Path, real_dir: Path) -> Path:
+    """A tmp folder holding a copy of the real game as a BDB 2021 week file."""
+    folder = tmp_path / "source"
+    folder.mkdir()
+    shutil.copyfile(real_dir / REAL_GAME_FILE, folder / "week14.csv")
+    return folder
+
+
+def write_csv(frame: pl.DataFrame, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.write_csv(path)
+    return path
