@@ -141,7 +141,9 @@ def normalize_tracking(tracking: pl.DataFrame, plays: pl.DataFrame) -> pl.DataFr
     )
     heading = pl.col("dir").radians()
     return (
-        tracking.join(plays.select(*PLAY_KEY, "offense_club", "play_direction"), on=PLAY_KEY)
+        # The play's resolved direction replaces the raw per-row column (null where not recorded).
+        tracking.drop("play_direction", strict=False)
+        .join(plays.select(*PLAY_KEY, "offense_club", "play_direction"), on=PLAY_KEY)
         .with_columns(
             side.alias("side"),
             pl.when(left).then(FIELD_LENGTH_YD - pl.col("x")).otherwise(pl.col("x")).alias("x"),
