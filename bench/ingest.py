@@ -1,0 +1,126 @@
+"""Ingestion throughput: qb-score's Polars pipeline vs a plain pandas reader + normalizer.
+
+Season-sized input: the real 2018 game replicated under new game ids (about 250 games, 17 week files
+of CSV). The pandas baseline reads the same CSVs and does only the core normalization (direction
+rotation, velocity components, line of scrimmage, Parquet out); qb-score additionally parses with
+per-value error capture, runs every quarantine rule, derives the play table and writes three tables.
+Both are timed in the same run; pandas runs on a subset of the weeks (stated) to keep the run short,
+and the comparison is in rows per second.
+
+    python bench/ingest.py [--games 250] [--pandas-weeks 2] [--workdir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import polars as pl
+
+from qb_assets.tracking.ingest import ingest_source
+
+REAL = Path(os.environ.get("QB_REAL_DATA", Path(__file__).resolve().parents[2] / "shared" / "data" / "real"))
+GAME_FILE = "bdb2021_week14_game2018120600.csv"
+WEEKS = 17
+
+
+def build_season(out: Path, games: int) -> int:
+    """Write ``games`` copies of the real game as week1.csv .. week17.csv; returns the row count."""
+    game = pl.read_csv(REAL / GAME_FILE, infer_schema=False)
+    per_week = -(-games // WEEKS)
+    rows = 0
+    out.mkdir(parents=True, exist_ok=True)
+    for week in range(1, WEEKS + 1):
+        copies = []
+        for n in range(per_week):
+            index = (week - 1) * per_week + n
+            if index >= games:
+                break
+            # Real calendar ids in the 2018 season: Sundays from week 1, game number n.
+            day = pl.date(2018, 9, 9) + pl.duration(days=7 * (week - 1))
+            game_id = pl.select(day.dt.strftime("%Y%m%d") + pl.lit(f"{n:02d}")).item()
+            copies.append(game.with_columns(pl.lit(game_id).alias("gameId")))
+        if copies:
+            frame = pl.concat(copies)
+            frame.write_csv(out / f"week{week}.csv")
+            rows += frame.height
+    return rows
+
+
+def pandas_ingest(source: Path, out: Path) -> int:
+    """A straightforward pandas reader + normalizer, the baseline."""
+    out.mkdir(parents=True, exist_ok=True)
+    rows = 0
+    for path in sorted(source.glob("week*.csv")):
+        df = pd.read_csv(path, na_values=["NA"])
+        df["event"] = df["event"].replace("None", np.nan)
+        left = df["playDirection"] == "left"
+        df.loc[left, "x"] = 120 - df.loc[left, "x"]
+        df.loc[left, "y"] = 160 / 3 - df.loc[left, "y"]
+        for angle in ("o", "dir"):
+            df.loc[left, angle] = (df.loc[left, angle] + 180) % 360
+        heading = np.radians(df["dir"])
+        df["vx"], df["vy"] = df["s"] * np.sin(heading), df["s"] * np.cos(heading)
+        df["ax"], df["ay"] = df["a"] * np.sin(heading), df["a"] * np.cos(heading)
+        snaps = df[df["event"] == "ball_snap"].groupby(["gameId", "playId"])["frameId"].min().rename("snap")
+        ball = df[df["team"] == "football"].join(snaps, on=["gameId", "playId"])
+        window = ball[(ball["frameId"] <= ball["snap"]) & (ball["frameId"] > ball["snap"] - 10)]
+        los = window.groupby(["gameId", "playId"])["x"].median().rename("line_of_scrimmage_x")
+        df = df.join(los, on=["gameId", "playId"])
+        df.to_parquet(out / f"{path.stem}.parquet")
+        rows += len(df)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--games", type=int, default=250)
+    parser.add_argument("--pandas-weeks", type=int, default=2, help="weeks the pandas baseline ingests")
+    parser.add_argument("--workdir", type=Path, default=None)
+    args = parser.parse_args()
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="qb-bench-ingest-"))
+    source = work / "source"
+    started = time.perf_counter()
+    rows = build_season(source, args.games)
+    print(f"built {args.games} games, {rows:,} rows of CSV in {time.perf_counter() - started:.1f} s")
+
+    started = time.perf_counter()
+    summary = ingest_source(source, work / "lake")
+    polars_s = time.perf_counter() - started
+
+    subset = work / "pandas_source"
+    subset.mkdir(exist_ok=True)
+    for week in range(1, args.pandas_weeks + 1):
+        shutil.copyfile(source / f"week{week}.csv", subset / f"week{week}.csv")
+    started = time.perf_counter()
+    pandas_rows = pandas_ingest(subset, work / "pandas_out")
+    pandas_s = time.perf_counter() - started
+
+    polars_rate, pandas_rate = summary["rows_in"] / polars_s, pandas_rows / pandas_s
+    print()
+    print("| implementation | input | rows | seconds | rows/s | ratio |")
+    print("|---|---|---:|---:|---:|---:|")
+    print(
+        f"| pandas read + normalize (baseline) | {args.pandas_weeks} weeks | {pandas_rows:,} | "
+        f"{pandas_s:.1f} | {pandas_rate:,.0f} | 1.00 |"
+    )
+    print(
+        f"| qb-score ingest (parse, quarantine, normalize, outcomes, 3 tables) | {args.games} games | "
+        f"{summary['rows_in']:,} | {polars_s:.1f} | {polars_rate:,.0f} | {polars_rate / pandas_rate:.2f} |"
+    )
+    print(
+        f"\nplays in {summary['plays_in']:,}, accepted {summary['plays_accepted']:,}, "
+        f"quarantined {summary['plays_quarantined']:,}"
+    )
+    if args.workdir is None:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
