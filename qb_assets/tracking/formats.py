@@ -106,6 +106,14 @@ _NUMERIC_TYPES: dict[str, pl.DataType] = {
     "o": pl.Float64(),
     "dir": pl.Float64(),
 }
+# The fast path reads these raw columns as numbers; a file where one fails to parse is re-read as text
+# so that each bad value is pinned to its line and column (see partition._read_tracking).
+NUMERIC_READ_TYPES: dict[str, pl.DataType] = {
+    raw: pl.Float64()
+    for canonical, candidates in _TRACKING_COLUMNS.items()
+    if canonical in _NUMERIC_TYPES
+    for raw in candidates
+}
 # Values that name the football in the team column, per vintage.
 FOOTBALL_TEAM_VALUES = ("football", "ball")
 # Events that mean "no event" in some vintages (BDB 2021 writes the string "None").
@@ -168,8 +176,17 @@ def parse_tracking(raw: pl.DataFrame, source_file: str) -> tuple[pl.DataFrame, p
         if source is None:
             exprs.append(pl.lit(None, dtype=target).alias(canonical))
             continue
-        text = pl.col(source).cast(pl.String).str.strip_chars()
-        if canonical in _NUMERIC_TYPES:
+        raw_text = pl.col(source).cast(pl.String)
+        text = raw_text.str.strip_chars()
+        if canonical in _NUMERIC_TYPES and raw.schema[source].is_numeric():
+            # Read as numbers already: nothing can have failed to parse.
+            value = pl.col(source).cast(pl.Float64)
+            if target.is_integer():
+                value = (
+                    pl.when(value == value.round(0)).then(value).otherwise(None).cast(target, strict=False)
+                )
+            exprs.append(value.alias(canonical))
+        elif canonical in _NUMERIC_TYPES:
             # Integers written as floats ("2539237.0") still parse; anything else fails loudly.
             value = text.cast(pl.Float64, strict=False)
             if target.is_integer():
@@ -182,30 +199,49 @@ def parse_tracking(raw: pl.DataFrame, source_file: str) -> tuple[pl.DataFrame, p
                 .alias(f"__err_{canonical}")
             )
         elif canonical == "time":
-            exprs.append(_parse_time(text).alias("time"))
+            exprs.append(_parse_time(raw_text, _time_format(raw[source])).alias("time"))
         elif canonical == "event":
-            exprs.append(pl.when(text.is_in(NO_EVENT_VALUES)).then(None).otherwise(text).alias("event"))
+            exprs.append(
+                pl.when(raw_text.is_in(NO_EVENT_VALUES)).then(None).otherwise(raw_text).alias("event")
+            )
         else:
-            exprs.append(pl.when(text == "").then(None).otherwise(text).alias(canonical))
+            exprs.append(pl.when(raw_text == "").then(None).otherwise(raw_text).alias(canonical))
     parsed = raw.select(*exprs, *checks)
     err_cols = [c for c in parsed.columns if c.startswith("__err_")]
+    error_schema = {
+        "game_id": pl.Int64,
+        "play_id": pl.Int64,
+        "source_row": pl.Int64,
+        "column": pl.String,
+        "value": pl.String,
+    }
     errors = (
         parsed.select("game_id", "play_id", "source_row", pl.concat_list(err_cols).alias("err"))
         .explode("err")
         .drop_nulls("err")
         .unnest("err")
-        .with_columns(pl.lit(source_file).alias("source_file"))
-    )
-    # A bad id cannot be attributed to a play by its parsed value: keep the raw text for the message.
+        if err_cols
+        else pl.DataFrame(schema=error_schema)
+    ).with_columns(pl.lit(source_file).alias("source_file"))
     parsed = parsed.drop(err_cols).with_columns(pl.lit(source_file).alias("source_file"))
     return parsed, errors
 
 
-def _parse_time(text: pl.Expr) -> pl.Expr:
-    """ISO timestamps with or without 'Z'/fractional seconds; BDB 2019 writes '2017-09-08T00:44:06.000'."""
-    cleaned = text.str.replace(r"Z$", "").str.replace(" ", "T")
-    return cleaned.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us").dt.replace_time_zone(
-        "UTC"
+def _time_format(values: pl.Series) -> str:
+    """The strptime format of a file's timestamps, from its first value: ISO with 'T' (BDB 2019/2021,
+    '2018-12-07T01:23:42.598Z') or with a space (BDB 2023+, '2021-09-10 00:26:31.100')."""
+    first = values.drop_nulls().head(1).cast(pl.String).to_list()
+    separator = " " if first and " " in first[0] else "T"
+    return f"%Y-%m-%d{separator}%H:%M:%S%.f"
+
+
+def _parse_time(text: pl.Expr, time_format: str) -> pl.Expr:
+    """Parse timestamps as UTC; a trailing 'Z' is optional, unparseable times become null (frames,
+    not times, drive all timing)."""
+    return (
+        text.str.strip_suffix("Z")
+        .str.strptime(pl.Datetime("us"), time_format, strict=False)
+        .dt.replace_time_zone("UTC")
     )
 
 

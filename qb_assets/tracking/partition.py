@@ -14,7 +14,7 @@ from qb_assets.tracking import events as ev
 from qb_assets.tracking import formats, normalize, outcomes, quality
 from qb_assets.tracking.events import PLAY_KEY
 from qb_assets.tracking.schema import PLAY_SCHEMA, QUARANTINE_SCHEMA
-from qb_assets.tracking.source import SourceFile, TrackingSource
+from qb_assets.tracking.source import SourceError, SourceFile, TrackingSource
 
 PartitionKey = tuple[int, int]
 
@@ -79,7 +79,11 @@ def _read_tracking(
 ) -> tuple[pl.DataFrame, pl.DataFrame, str]:
     parsed, errors, layouts = [], [], set()
     for file in files:
-        raw = source.read_frame(file, as_strings=True)
+        try:
+            raw = source.read_frame(file, as_strings=True, schema_overrides=formats.NUMERIC_READ_TYPES)
+        except SourceError:
+            # A value that is not a number: re-read as text so parse_tracking can name each one.
+            raw = source.read_frame(file, as_strings=True)
         layout = formats.detect_layout(raw.columns, file.uri, forced_layout)
         layouts.add(layout.name)
         frame, errs = formats.parse_tracking(raw, file.uri)
@@ -133,8 +137,7 @@ def ingest_partition(
     unidentified = raw.filter(pl.col("game_id").is_null() | pl.col("play_id").is_null())
     raw = raw.filter(pl.col("game_id").is_not_null() & pl.col("play_id").is_not_null())
     data_columns = [c for c in raw.columns if c not in ("source_row", "source_file")]
-    deduplicated = raw.unique(subset=data_columns, keep="first", maintain_order=True)
-    duplicates = raw.height - deduplicated.height
+    deduplicated, duplicates = quality.drop_identical_duplicates(raw, data_columns)
     tracking = deduplicated.with_columns(
         formats.is_football(pl.col("club")).fill_null(False).alias("is_football")
     )

@@ -77,7 +77,9 @@ def parse_issues(errors: pl.DataFrame) -> pl.DataFrame:
 
 
 def row_issues(tracking: pl.DataFrame) -> list[pl.DataFrame]:
-    """Row-level problems: conflicting duplicates, null/NaN positions, off-field positions, frame order."""
+    """Row-level problems: conflicting duplicates, null/NaN positions, off-field positions, frame order.
+
+    ``tracking`` has identical duplicate rows removed already (``drop_identical_duplicates``)."""
     where = _where(pl.col("source_file"), pl.col("source_row"))
     who = (
         pl.when(pl.col("nfl_id").is_null())
@@ -85,22 +87,32 @@ def row_issues(tracking: pl.DataFrame) -> list[pl.DataFrame]:
         .otherwise(pl.format("nflId {}", "nfl_id"))
     )
     entity_frame = [*PLAY_KEY, "entity", "frame_id"]
-    conflicts = tracking.with_columns(ENTITY).filter(pl.len().over(entity_frame) > 1)
+    keyed = tracking.with_columns(ENTITY)
+    conflicts = keyed.filter(pl.struct(entity_frame).is_duplicated())
     bad_xy = pl.col("x").is_null() | pl.col("y").is_null() | pl.col("x").is_nan() | pl.col("y").is_nan()
     off = ~pl.col("x").is_between(-OFF_FIELD_MARGIN_YD, FIELD_LENGTH_YD + OFF_FIELD_MARGIN_YD) | ~pl.col(
         "y"
     ).is_between(-OFF_FIELD_MARGIN_YD, FIELD_WIDTH_YD + OFF_FIELD_MARGIN_YD)
-    ordered = (
-        tracking.with_columns(ENTITY)
-        .unique(entity_frame, keep="first")
-        .sort([*PLAY_KEY, "entity", "frame_id"])
-        .with_columns(
-            pl.col("frame_id").diff().over([*PLAY_KEY, "entity"]).alias("frame_step"),
-            pl.col("time").diff().over([*PLAY_KEY, "entity"]).alias("time_step"),
-            pl.col("frame_id").shift().over([*PLAY_KEY, "entity"]).alias("previous_frame"),
+    # One aggregate per player and play instead of sorting every row: a gap shows as more frame ids
+    # spanned than present, and time running backwards as a negative step in frame order.
+    per_entity = (
+        keyed.lazy()
+        .group_by([*PLAY_KEY, "entity"])
+        .agg(
+            pl.col("nfl_id").first(),
+            pl.col("source_file").first(),
+            pl.col("source_row").min(),
+            pl.col("frame_id").min().alias("first_frame"),
+            pl.col("frame_id").max().alias("last_frame"),
+            pl.col("frame_id").n_unique().alias("frames"),
+            (pl.col("time").sort_by("frame_id").diff().dt.total_milliseconds() < 0).any().alias("backwards"),
         )
+        .filter(
+            (pl.col("last_frame") - pl.col("first_frame") + 1 > pl.col("frames"))
+            | pl.col("backwards").fill_null(False)
+        )
+        .collect()
     )
-    gap = (pl.col("frame_step") > 1) | (pl.col("time_step") < pl.duration(microseconds=0))
     return [
         _issues(
             conflicts,
@@ -126,18 +138,36 @@ def row_issues(tracking: pl.DataFrame) -> list[pl.DataFrame]:
             ),
         ),
         _issues(
-            ordered.filter(gap.fill_null(False)),
+            per_entity,
             "non_monotone_frames",
             pl.format(
-                "{}: {} goes from frame {} to frame {} (time step {} ms)",
+                "{}: {} has {} of the frames {}-{}{}",
                 where,
                 who,
-                "previous_frame",
-                "frame_id",
-                pl.col("time_step").dt.total_milliseconds(),
+                "frames",
+                "first_frame",
+                "last_frame",
+                pl.when(pl.col("backwards"))
+                .then(pl.lit(" and its time runs backwards"))
+                .otherwise(pl.lit("")),
             ),
         ),
     ]
+
+
+def drop_identical_duplicates(tracking: pl.DataFrame, data_columns: list[str]) -> tuple[pl.DataFrame, int]:
+    """Drop rows identical to an earlier one in every data column; returns (frame, rows dropped).
+
+    Only rows whose (play, player, frame) key repeats can be duplicates, so the full-row comparison
+    runs on that (usually empty) subset instead of hashing every column of every row."""
+    key = pl.struct([*PLAY_KEY, "nfl_id", "frame_id"])
+    repeated = tracking.select(key.is_duplicated()).to_series()
+    if not repeated.any():
+        return tracking, 0
+    suspects = tracking.filter(repeated)
+    kept = suspects.unique(subset=data_columns, keep="first", maintain_order=True)
+    dropped = suspects.height - kept.height
+    return pl.concat([tracking.filter(~repeated), kept]).sort("source_file", "source_row"), dropped
 
 
 def event_issues(frames: pl.DataFrame, file_of_play: pl.DataFrame) -> list[pl.DataFrame]:

@@ -65,20 +65,36 @@ class TrackingSource(Protocol):
     def list_files(self) -> list[SourceFile]: ...
 
     def read_frame(
-        self, file: SourceFile, *, as_strings: bool = True, columns: list[str] | None = None
+        self,
+        file: SourceFile,
+        *,
+        as_strings: bool = True,
+        columns: list[str] | None = None,
+        schema_overrides: dict[str, pl.DataType] | None = None,
     ) -> pl.DataFrame: ...
 
 
 def read_table_file(
-    uri: str, *, is_parquet: bool, as_strings: bool, columns: list[str] | None = None
+    uri: str,
+    *,
+    is_parquet: bool,
+    as_strings: bool,
+    columns: list[str] | None = None,
+    schema_overrides: dict[str, pl.DataType] | None = None,
 ) -> pl.DataFrame:
-    """Read one CSV/CSV.gz/Parquet file. ``as_strings`` keeps CSV fields as text so that parsing
-    (and its errors, which name the column and play) happens in one place: ``formats.parse_tracking``."""
+    """Read one CSV/CSV.gz/Parquet file. ``as_strings`` keeps CSV fields as text (except the columns
+    named in ``schema_overrides``) so that parsing, and its errors naming the column and play, happens
+    in one place: ``formats.parse_tracking``."""
     try:
         if is_parquet:
             return pl.read_parquet(uri, columns=columns)
         return pl.read_csv(
-            uri, infer_schema=not as_strings, null_values=CSV_NULL_VALUES, low_memory=False, columns=columns
+            uri,
+            infer_schema=not as_strings,
+            schema_overrides=schema_overrides,
+            null_values=CSV_NULL_VALUES,
+            low_memory=False,
+            columns=columns,
         )
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise SourceError(f"{uri}: cannot read file: {exc}".splitlines()[0]) from exc
@@ -101,9 +117,20 @@ class LocalFolderSource:
         ]
 
     def read_frame(
-        self, file: SourceFile, *, as_strings: bool = True, columns: list[str] | None = None
+        self,
+        file: SourceFile,
+        *,
+        as_strings: bool = True,
+        columns: list[str] | None = None,
+        schema_overrides: dict[str, pl.DataType] | None = None,
     ) -> pl.DataFrame:
-        return read_table_file(file.uri, is_parquet=file.is_parquet, as_strings=as_strings, columns=columns)
+        return read_table_file(
+            file.uri,
+            is_parquet=file.is_parquet,
+            as_strings=as_strings,
+            columns=columns,
+            schema_overrides=schema_overrides,
+        )
 
 
 def open_source(uri: str | Path) -> TrackingSource:
