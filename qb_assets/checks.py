@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from qb_assets import lake as lake_io
-from qb_assets.quality_suites import SuiteOutcome, plays_suite, tracking_suite
+from qb_assets.quality_suites import SuiteOutcome, features_suite, plays_suite, tracking_suite
 
 RAW_TRACKING_CHECKS = [
     dg.AssetCheckSpec(
@@ -29,10 +29,10 @@ RAW_TRACKING_CHECKS = [
 ]
 
 
-def _result(name: str, outcome: SuiteOutcome) -> dg.AssetCheckResult:
+def _result(name: str, outcome: SuiteOutcome, asset: str = "raw_tracking") -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         check_name=name,
-        asset_key="raw_tracking",
+        asset_key=asset,
         passed=outcome.success,
         severity=dg.AssetCheckSeverity.ERROR,
         description=outcome.description,
@@ -53,5 +53,35 @@ def raw_tracking_check_results(lake: str, season: int, week: int, summary: dict)
             asset_key="raw_tracking",
             passed=accounted,
             metadata={k: summary[k] for k in ("plays_in", "plays_accepted", "plays_quarantined")},
+        ),
+    ]
+
+
+PLAY_FEATURES_CHECKS = [
+    dg.AssetCheckSpec(
+        "feature_expectations",
+        asset="play_features",
+        blocking=True,
+        description="great-expectations suite on the feature table (model inputs, ranges, tensor layout)",
+    ),
+    dg.AssetCheckSpec(
+        "features_accounted_for",
+        asset="play_features",
+        blocking=True,
+        description="feature rows + feature-quarantined = pass attempts accepted upstream",
+    ),
+]
+
+
+def play_features_check_results(lake: str, season: int, week: int, stats: dict) -> list[dg.AssetCheckResult]:
+    features = lake_io.scan_table(lake, "features", [(season, week)]).collect()
+    accounted = stats["feature_rows"] + stats["feature_quarantined"] == stats["pass_attempts"]
+    return [
+        _result("feature_expectations", features_suite(features), "play_features"),
+        dg.AssetCheckResult(
+            check_name="features_accounted_for",
+            asset_key="play_features",
+            passed=accounted and features.height == stats["feature_rows"],
+            metadata={k: stats[k] for k in ("pass_attempts", "feature_rows", "feature_quarantined")},
         ),
     ]

@@ -55,6 +55,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_features(args: argparse.Namespace) -> int:
+    from qb_assets.features.store import build_features  # noqa: PLC0415
+
+    print(json.dumps(build_features(args.lake, progress=_log), indent=2))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from qb_assets.demo import run_demo  # noqa: PLC0415
 
@@ -80,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", default="auto", choices=LAYOUT_CHOICES, help="force a layout (default: detect)"
     )
     ingest.set_defaults(run=cmd_ingest)
+
+    features = commands.add_parser("features", help="play tensors and derived features per week")
+    features.add_argument("--lake", required=True, help="lake root folder")
+    features.set_defaults(run=cmd_features)
 
     demo = commands.add_parser("demo", help="the embedded default end to end, through Dagster")
     demo.add_argument(

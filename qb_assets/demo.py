@@ -42,6 +42,7 @@ def run_demo(
 ) -> int:
     import dagster as dg  # noqa: PLC0415 - heavy imports only when the demo runs
 
+    from qb_assets.assets.features import play_features  # noqa: PLC0415
     from qb_assets.assets.ingest import raw_tracking  # noqa: PLC0415
     from qb_assets.partitions import partition_key  # noqa: PLC0415
     from qb_assets.resources import LakeResource, TrackingSourceResource  # noqa: PLC0415
@@ -66,12 +67,13 @@ def run_demo(
     resources = {"tracking_source": TrackingSourceResource(uri=source), "lake": LakeResource(root=lake)}
     instance = dg.DagsterInstance.get()
     totals = {"plays_in": 0, "plays_accepted": 0, "plays_quarantined": 0, "rows_in": 0}
+    feature_totals = {"feature_rows": 0, "feature_quarantined": 0}
     reasons: dict[str, int] = {}
     partitions = source_partitions(source)
     for index, (season, week) in enumerate(partitions, 1):
-        log(f"[{index}/{len(partitions)}] materializing raw_tracking season={season} week={week}")
+        log(f"[{index}/{len(partitions)}] materializing raw_tracking, play_features {season} week {week}")
         result = dg.materialize(
-            [raw_tracking],
+            [raw_tracking, play_features],
             partition_key=partition_key(season, week),
             instance=instance,
             resources=resources,
@@ -80,9 +82,12 @@ def run_demo(
         metadata = result.asset_materializations_for_node("raw_tracking")[0].metadata
         for key in totals:
             totals[key] += int(metadata[key].value)
+        feature_metadata = result.asset_materializations_for_node("play_features")[0].metadata
+        for key in feature_totals:
+            feature_totals[key] += int(feature_metadata[key].value)
         for reason, count in metadata["quarantine_reasons"].value.items():
             reasons[reason] = reasons.get(reason, 0) + count
-    print(json.dumps({**totals, "quarantine_reasons": reasons, "lake": lake}, indent=2))
+    print(json.dumps({**totals, "quarantine_reasons": reasons, **feature_totals, "lake": lake}, indent=2))
     log(
         "open these runs in the Dagster UI with:\n"
         f"  DAGSTER_HOME={home} QB_SOURCE={source} QB_LAKE={lake} dagster dev -w workspace.yaml"

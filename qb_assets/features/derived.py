@@ -1,0 +1,162 @@
+"""Derived and static per-play features, from normalized tracking and the play table.
+
+Conventions (ours where NGS publishes no geometric rule):
+
+* ``under_pressure``: the nearest defender within 2 yd of the QB at the release.
+* ``pass_rushers``: defenders in the offensive backfield (x behind the line of scrimmage) at the
+  release. Biased low on BDB 2021, which does not track the defensive line.
+* ``defenders_within_2yd_of_target_*``: defenders within 2 yd of the target receiver.
+* ``target_separation_at_release_yd``: the target's distance to his nearest defender at the release.
+* distances are capped at 30 yd; a side with no tracked defender reads as 30 yd.
+* ``target_depth_at_release_yd``: the target's x minus the line of scrimmage at the release.
+* ``is_deep``: air yards >= 20 (NGS deep passes); ``time_to_throw_bucket``: < 2.5 s, 2.5-4.0 s, > 4.0 s.
+
+Only pass attempts (C, I, IN) with a release are featurized. An attempt with no target (a throwaway:
+nobody within 5 yd of the ball) or whose QB or target is not tracked at the release goes to the
+feature quarantine with a reason, so feature rows + feature-quarantined = attempts accepted upstream.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from qb_assets.features.schema import STATIC_DEFAULTS
+from qb_assets.tracking.events import PLAY_KEY
+from qb_assets.tracking.schema import PASS_ATTEMPT_RESULTS, SIDE_DEFENSE, SIDE_FOOTBALL
+
+NEAR_YD = 2.0
+# Distances are capped (and a side with no tracked defender reads as the cap) so inputs stay bounded.
+DISTANCE_CAP_YD = 30.0
+DEEP_AIR_YARDS = 20.0
+QUICK_S, LONG_S = 2.5, 4.0
+
+
+def pass_attempts(plays: pl.DataFrame) -> pl.DataFrame:
+    return plays.filter(
+        pl.col("pass_result").is_in(PASS_ATTEMPT_RESULTS) & pl.col("release_frame_id").is_not_null()
+    )
+
+
+def _at(tracking: pl.DataFrame, plays: pl.DataFrame, frame_column: str) -> pl.DataFrame:
+    """Tracking rows of every play at ``frame_column`` (one frame per play)."""
+    return tracking.join(
+        plays.select(*PLAY_KEY, pl.col(frame_column).alias("frame_id")).drop_nulls(),
+        on=[*PLAY_KEY, "frame_id"],
+    )
+
+
+def _player(rows: pl.DataFrame, plays: pl.DataFrame, id_column: str, prefix: str) -> pl.DataFrame:
+    """One player's x, y, s per play, the player named by ``id_column`` of ``plays``."""
+    return rows.join(
+        plays.select(*PLAY_KEY, pl.col(id_column).alias("nfl_id")), on=[*PLAY_KEY, "nfl_id"]
+    ).select(
+        *PLAY_KEY,
+        pl.col("x").alias(f"{prefix}_x"),
+        pl.col("y").alias(f"{prefix}_y"),
+        pl.col("s").alias(f"{prefix}_s"),
+    )
+
+
+def _defenders_around(rows: pl.DataFrame, anchor: pl.DataFrame, prefix: str) -> pl.DataFrame:
+    """Per play: defenders within NEAR_YD of the anchor player and the nearest defender's distance."""
+    distance = (
+        (pl.col("x") - pl.col(f"{prefix}_x")) ** 2 + (pl.col("y") - pl.col(f"{prefix}_y")) ** 2
+    ).sqrt()
+    return (
+        rows.filter(pl.col("side") == SIDE_DEFENSE)
+        .join(anchor, on=PLAY_KEY)
+        .group_by(PLAY_KEY)
+        .agg((distance <= NEAR_YD).sum().cast(pl.Int32).alias("near"), distance.min().alias("nearest"))
+    )
+
+
+def derived_features(tracking: pl.DataFrame, plays: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(features, feature_quarantine) for the pass attempts of ``plays``.
+
+    ``tracking`` is canonical (normalized) tracking of the same partition; ``plays`` the play table.
+    """
+    attempts = pass_attempts(plays)
+    at_release = _at(tracking, attempts, "release_frame_id")
+    at_arrival = _at(tracking, attempts, "arrival_frame_id")
+    qb = _player(at_release, attempts, "passer_nfl_id", "qb")
+    target = _player(at_release, attempts, "target_nfl_id", "target")
+    target_arrival = _player(at_arrival, attempts, "target_nfl_id", "target")
+    around_target = _defenders_around(at_release, target, "target").rename(
+        {"near": "defenders_within_2yd_of_target_at_release", "nearest": "target_separation_at_release_yd"}
+    )
+    around_target_arrival = _defenders_around(at_arrival, target_arrival, "target").select(
+        *PLAY_KEY, pl.col("near").alias("defenders_within_2yd_of_target_at_arrival")
+    )
+    around_qb = _defenders_around(at_release, qb, "qb").select(
+        *PLAY_KEY, pl.col("nearest").alias("qb_nearest_defender_at_release_yd")
+    )
+    rushers = (
+        at_release.filter(pl.col("side") == SIDE_DEFENSE)
+        .join(attempts.select(*PLAY_KEY, "line_of_scrimmage_x"), on=PLAY_KEY)
+        .group_by(PLAY_KEY)
+        .agg((pl.col("x") < pl.col("line_of_scrimmage_x")).sum().cast(pl.Int32).alias("pass_rushers"))
+    )
+    ball_at_snap = _at(tracking, attempts, "snap_frame_id").filter(pl.col("side") == SIDE_FOOTBALL)
+    joined = (
+        attempts.join(qb, on=PLAY_KEY, how="left")
+        .join(target, on=PLAY_KEY, how="left")
+        .join(around_target, on=PLAY_KEY, how="left")
+        .join(around_target_arrival, on=PLAY_KEY, how="left")
+        .join(around_qb, on=PLAY_KEY, how="left")
+        .join(rushers, on=PLAY_KEY, how="left")
+        .join(
+            ball_at_snap.select(*PLAY_KEY, pl.col("y").alias("ball_y_at_snap")).unique(PLAY_KEY),
+            on=PLAY_KEY,
+            how="left",
+        )
+    )
+    reason = (
+        pl.when(pl.col("target_nfl_id").is_null())
+        .then(pl.lit("no_target"))
+        .when(pl.col("qb_x").is_null())
+        .then(pl.lit("passer_not_tracked_at_release"))
+        .when(pl.col("target_x").is_null())
+        .then(pl.lit("target_not_tracked_at_release"))
+        .when(pl.col("ball_y_at_snap").is_null())
+        .then(pl.lit("ball_not_tracked_at_snap"))
+    )
+    joined = joined.with_columns(reason.alias("reason"))
+    quarantine = joined.filter(pl.col("reason").is_not_null()).select(
+        *PLAY_KEY,
+        "reason",
+        pl.format(
+            "pass attempt {} of game {}: {} (target nflId {}, passer nflId {}, release frame {})",
+            "play_id",
+            "game_id",
+            "reason",
+            pl.col("target_nfl_id").fill_null(-1),
+            "passer_nfl_id",
+            "release_frame_id",
+        ).alias("detail"),
+    )
+    ttt = pl.col("time_to_throw_s")
+    situation_known = pl.all_horizontal(pl.col(c).is_not_null() for c in ("down", "yards_to_go", "quarter"))
+    features = joined.filter(pl.col("reason").is_null()).with_columns(
+        situation_known.alias("situation_known"),
+        *[pl.col(column).fill_null(value) for column, value in STATIC_DEFAULTS.items()],
+        pl.col("defenders_within_2yd_of_target_at_release").fill_null(0),
+        pl.col("defenders_within_2yd_of_target_at_arrival").fill_null(0),
+        pl.col("pass_rushers").fill_null(0),
+        pl.col("target_separation_at_release_yd")
+        .clip(upper_bound=DISTANCE_CAP_YD)
+        .fill_null(DISTANCE_CAP_YD),
+        pl.col("qb_nearest_defender_at_release_yd")
+        .clip(upper_bound=DISTANCE_CAP_YD)
+        .fill_null(DISTANCE_CAP_YD),
+        (pl.col("qb_nearest_defender_at_release_yd") <= NEAR_YD).fill_null(False).alias("under_pressure"),
+        pl.col("qb_s").alias("qb_speed_at_release"),
+        (pl.col("target_x") - pl.col("line_of_scrimmage_x")).alias("target_depth_at_release_yd"),
+        (pl.col("air_yards") >= DEEP_AIR_YARDS).fill_null(False).alias("is_deep"),
+        pl.when(ttt < QUICK_S)
+        .then(pl.lit("under_2_5s"))
+        .when(ttt <= LONG_S)
+        .then(pl.lit("2_5_to_4s"))
+        .otherwise(pl.lit("over_4s"))
+        .alias("time_to_throw_bucket"),
+    )
+    return features.drop("reason"), quarantine
