@@ -62,6 +62,36 @@ def cmd_features(args: argparse.Namespace) -> int:
     return 0
 
 
+def parse_seasons(text: str) -> list[int]:
+    """'2017-2018' -> [2017, 2018]; '2019' -> [2019]."""
+    return parse_weeks(text)
+
+
+def cmd_evaluate_pbp(args: argparse.Namespace) -> int:
+    from qb_assets.pbp import evaluate_pbp  # noqa: PLC0415
+
+    result = evaluate_pbp(
+        args.file,
+        parse_seasons(args.train_seasons),
+        parse_seasons(args.test_seasons),
+        seed=args.seed,
+        epochs=args.epochs,
+        progress=_log,
+    )
+    print(json.dumps(result, indent=2) if args.json else format_metrics_table(result))
+    return 0
+
+
+def format_metrics_table(result: dict) -> str:
+    """The metrics of ``compare_models`` as a Markdown table."""
+    columns = ("nll", "crps", "mae_median", "pit_ks", "coverage_50", "coverage_90")
+    lines = ["| model | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    for name, metrics in result["models"].items():
+        cells = ["-" if metrics[c] is None else f"{metrics[c]:.4f}" for c in columns]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join([*lines, f"\ntest plays: {result['n_test']}"])
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from qb_assets.demo import run_demo  # noqa: PLC0415
 
@@ -91,6 +121,17 @@ def build_parser() -> argparse.ArgumentParser:
     features = commands.add_parser("features", help="play tensors and derived features per week")
     features.add_argument("--lake", required=True, help="lake root folder")
     features.set_defaults(run=cmd_features)
+
+    pbp = commands.add_parser(
+        "evaluate-pbp", help="SBP vs Gaussian vs trees on real play-by-play outcomes (situation features)"
+    )
+    pbp.add_argument("file", help="nflfastR play-by-play Parquet")
+    pbp.add_argument("--train-seasons", required=True, help="e.g. 2017-2018")
+    pbp.add_argument("--test-seasons", required=True, help="e.g. 2019")
+    pbp.add_argument("--epochs", type=int, default=20)
+    pbp.add_argument("--seed", type=int, default=0)
+    pbp.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    pbp.set_defaults(run=cmd_evaluate_pbp)
 
     demo = commands.add_parser("demo", help="the embedded default end to end, through Dagster")
     demo.add_argument(

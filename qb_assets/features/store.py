@@ -158,3 +158,29 @@ def load_feature_arrays(lake: str, partitions: Iterable[tuple[int, int]] | None 
         plays=frame.drop("tensor", "slot_present", "slot_nfl_id"),
         schema_hash=schema_hash(),
     )
+
+
+def training_data(lake: str, partitions: Iterable[tuple[int, int]] | None = None):
+    """The feature store as ``ml.train.TrainingData`` (tabular = static then derived inputs)."""
+    from ml.train import TrainingData  # noqa: PLC0415 - torch only when a model is involved
+    from qb_assets.features.schema import feature_schema  # noqa: PLC0415
+
+    arrays = load_feature_arrays(lake, partitions)
+    plays = arrays.plays
+    meta = {
+        "feature_schema_hash": arrays.schema_hash,
+        "feature_schema": feature_schema(),
+        "plays": plays.height,
+        "seasons": sorted(plays["season"].unique().to_list()),
+        "weeks": sorted(plays["week"].unique().to_list()),
+        "games": plays["game_id"].n_unique(),
+    }
+    return TrainingData(
+        tensor=arrays.tensor,
+        n_frames=arrays.n_frames,
+        tabular=np.concatenate([arrays.static, arrays.derived], axis=1),
+        label=arrays.label,
+        game_id=plays["game_id"].to_numpy(),
+        week=plays["week"].to_numpy().astype(np.int64),
+        meta=meta,
+    )

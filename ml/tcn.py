@@ -1,0 +1,152 @@
+"""The pass-outcome network: a causal dilated TCN over the snap-to-release frames, read at each play's
+last valid frame, concatenated with the tabular (static + derived) inputs, then an MLP head.
+
+Shapes: tensor (N, T, S, C) = plays x frames x player slots x channels, flattened per frame to
+(N, T, S*C); n_frames (N,) int64 in [1, T]; tabular (N, F). The head emits ``out_features`` reals per
+play: K + 4 for the spliced binned-Pareto (bin logits, then xi_L, beta_L, xi_U, beta_U raw), 2 for
+the Gaussian baseline (mean, log standard deviation).
+
+Frames are left-aligned and zero-padded after ``n_frames``; every convolution is causal (left padding
+only), so the output at frame n_frames - 1 never sees padding. Inputs are standardized inside the
+model with statistics fitted on the training split (buffers, saved with the weights).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+
+class CausalResidualBlock(nn.Module):
+    """Two dilated causal convolutions with a residual connection. (N, C_in, T) -> (N, C_out, T)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, dilation: int, dropout: float):
+        super().__init__()
+        self.left_pad = (kernel_size - 1) * dilation
+        self.conv1 = nn.Conv1d(in_channels, out_channels, kernel_size, dilation=dilation)
+        self.conv2 = nn.Conv1d(out_channels, out_channels, kernel_size, dilation=dilation)
+        self.dropout = nn.Dropout(dropout)
+        self.skip = nn.Conv1d(in_channels, out_channels, 1) if in_channels != out_channels else nn.Identity()
+
+    def forward(self, x: Tensor) -> Tensor:
+        pad = (self.left_pad, 0)
+        h = self.dropout(torch.relu(self.conv1(nn.functional.pad(x, pad))))
+        h = self.dropout(torch.relu(self.conv2(nn.functional.pad(h, pad))))
+        return torch.relu(h + self.skip(x))
+
+
+def receptive_field(kernel_size: int, dilations: tuple[int, ...]) -> int:
+    """Frames the last output sees: 1 + 2 (k - 1) sum(d) for two convolutions per block."""
+    return 1 + 2 * (kernel_size - 1) * sum(dilations)
+
+
+class TCNEncoder(nn.Module):
+    """(N, T, S*C) frames -> (N, channels) state at each play's last valid frame."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        channels: int = 32,
+        kernel_size: int = 3,
+        dilations: tuple[int, ...] = (1, 2, 4, 8),
+        dropout: float = 0.1,
+    ):
+        super().__init__()
+        blocks = []
+        width = in_channels
+        for dilation in dilations:
+            blocks.append(CausalResidualBlock(width, channels, kernel_size, dilation, dropout))
+            width = channels
+        self.blocks = nn.Sequential(*blocks)
+        self.receptive_field = receptive_field(kernel_size, dilations)
+
+    def forward(self, frames: Tensor, n_frames: Tensor) -> Tensor:
+        # Only the last receptive_field frames before each play's end can reach its output: crop the
+        # window that covers every play's last frame (plays are left-aligned, so that is a prefix).
+        horizon = int(n_frames.max())
+        h = self.blocks(frames[:, :horizon].transpose(1, 2))  # (N, channels, horizon)
+        last = (n_frames - 1).clamp(min=0).view(-1, 1, 1).expand(-1, h.shape[1], 1)
+        return h.gather(2, last).squeeze(2)
+
+
+class PassOutcomeNet(nn.Module):
+    """TCN encoder + tabular MLP head -> raw distribution parameters (N, out_features).
+
+    ``frame_shape`` (T, S, C) of the play tensors, or None for the situation-only model (tabular inputs
+    alone, e.g. real play-by-play without tracking); then the tensor argument of ``forward`` is ignored.
+    """
+
+    def __init__(
+        self,
+        frame_shape: tuple[int, int, int] | None,
+        tabular_features: int,
+        out_features: int,
+        *,
+        channels: int = 32,
+        kernel_size: int = 3,
+        dilations: tuple[int, ...] = (1, 2, 4, 8),
+        hidden: int = 64,
+        dropout: float = 0.1,
+    ):
+        super().__init__()
+        self.frame_shape = tuple(frame_shape) if frame_shape is not None else None
+        in_channels = frame_shape[1] * frame_shape[2] if frame_shape is not None else 0
+        self.encoder = (
+            TCNEncoder(in_channels, channels, kernel_size=kernel_size, dilations=dilations, dropout=dropout)
+            if frame_shape is not None
+            else None
+        )
+        state_width = channels if self.encoder is not None else 0
+        self.head = nn.Sequential(
+            nn.Linear(state_width + tabular_features, hidden),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(hidden, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, out_features),
+        )
+        self.register_buffer("frame_std", torch.ones(in_channels))
+        self.register_buffer("tabular_mean", torch.zeros(tabular_features))
+        self.register_buffer("tabular_std", torch.ones(tabular_features))
+
+    @torch.no_grad()
+    def fit_standardization(self, tensor: Tensor, n_frames: Tensor, tabular: Tensor) -> None:
+        """Per-channel scale of the frames (valid frames only) and tabular mean/std, from training data.
+
+        Frames are scaled but not centred, so the zero padding and absent slots stay exactly zero."""
+        if self.encoder is not None:
+            n, t = tensor.shape[:2]
+            valid = torch.arange(t, device=tensor.device)[None, :] < n_frames[:, None]
+            values = tensor.reshape(n, t, -1)[valid]
+            self.frame_std.copy_(values.pow(2).mean(0).sqrt().clamp(min=1e-3))
+        self.tabular_mean.copy_(tabular.mean(0))
+        self.tabular_std.copy_(tabular.std(0).clamp(min=1e-3))
+
+    def forward(self, tensor: Tensor, n_frames: Tensor, tabular: Tensor) -> Tensor:
+        tab = (tabular - self.tabular_mean) / self.tabular_std
+        if self.encoder is None:
+            return self.head(tab)
+        frames = tensor.reshape(tensor.shape[0], tensor.shape[1], -1) / self.frame_std
+        return self.head(torch.cat([self.encoder(frames, n_frames), tab], dim=1))
+
+
+def count_flops_per_play(model: PassOutcomeNet, frames: int) -> int:
+    """Multiply-adds x 2 of one play's forward pass over ``frames`` frames (convolutions + linears)."""
+    total = 0
+    for module in model.modules():
+        if isinstance(module, nn.Conv1d):
+            total += 2 * module.in_channels * module.out_channels * module.kernel_size[0] * frames
+        elif isinstance(module, nn.Linear):
+            total += 2 * module.in_features * module.out_features
+    return int(total)
+
+
+def init_output_bias(model: PassOutcomeNet, bias: Tensor) -> None:
+    """Start the head at a sensible distribution (for example the training marginal's bin logits)."""
+    last = model.head[-1]
+    with torch.no_grad():
+        last.weight.mul_(0.1)
+        last.bias.copy_(bias)
+
+
+__all__ = ["PassOutcomeNet", "TCNEncoder", "count_flops_per_play", "init_output_bias", "receptive_field"]

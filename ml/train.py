@@ -1,0 +1,340 @@
+"""Training: the SBP loss, AdamW with a one-cycle schedule, early stopping on validation NLL, seeds,
+CPU or CUDA (bf16 autocast on GPU), and an artifact directory that scoring can trust.
+
+Split (deterministic, by game so that no game's plays straddle two splits): the test split is the
+given test weeks (train weeks 1-13, test 14-17 by default on a full season), or, without test weeks,
+the games whose hashed id falls in the last ``test_fraction``; validation is the games of the rest
+whose hashed id falls in the first ``validation_fraction``. The hash is a fixed integer mix of the
+game id and the seed, so the split depends on nothing else.
+
+Labels are integer yards; training adds U(-0.5, 0.5) jitter to each label (dequantization), which
+makes the continuous SBP density at the jittered point the integer outcome's probability in the body
+(one-yard bins centred on integers) and a proper continuous relaxation in the tails.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ml.sbp import YARD_BIN_COUNT, YARD_BINS, SplicedBinnedPareto, sbp_from_raw
+from ml.tcn import PassOutcomeNet, init_output_bias
+
+SPLITS = ("train", "validation", "test")
+WEIGHTS_FILE = "model.pt"
+CONFIG_FILE = "config.json"
+METRICS_FILE = "metrics.json"
+
+
+class ArtifactError(Exception):
+    """A model artifact that cannot be used: missing files or a feature schema that does not match."""
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 30
+    batch_size: int = 256
+    learning_rate: float = 3e-3
+    weight_decay: float = 1e-4
+    patience: int = 5
+    seed: int = 0
+    device: str = "auto"
+    channels: int = 32
+    hidden: int = 64
+    kernel_size: int = 3
+    dilations: tuple[int, ...] = (1, 2, 4, 8)
+    dropout: float = 0.1
+    tail_percentile: float = 0.05
+    xi_max: float = 0.9  # keeps the mean finite (xi < 1)
+    test_weeks: tuple[int, ...] = ()
+    test_fraction: float = 0.2
+    validation_fraction: float = 0.15
+
+
+@dataclass
+class TrainingData:
+    """Model inputs as arrays, row i = play i. tensor (N, T, S, C) float32 (None for the situation-only
+    model); n_frames (N,); tabular (N, F)
+    float32; label (N,) integer yards as float32; game_id, week (N,) int64; meta: what the artifact
+    records about the data (feature schema hash and schema, seasons, weeks)."""
+
+    tensor: np.ndarray | None
+    n_frames: np.ndarray
+    tabular: np.ndarray
+    label: np.ndarray
+    game_id: np.ndarray
+    week: np.ndarray
+    meta: dict = field(default_factory=dict)
+
+
+def split_by_game(
+    game_id: np.ndarray,
+    week: np.ndarray,
+    *,
+    seed: int = 0,
+    test_weeks: tuple[int, ...] = (),
+    test_fraction: float = 0.2,
+    validation_fraction: float = 0.15,
+) -> np.ndarray:
+    """Per play, 'train' | 'validation' | 'test' (see the module docstring)."""
+    mixed = (game_id.astype(np.uint64) * np.uint64(2654435761) + np.uint64(seed * 97 + 13)) % np.uint64(10007)
+    u = mixed.astype(np.float64) / 10007.0
+    split = np.full(len(game_id), "train", dtype=object)
+    test = np.isin(week, test_weeks) if test_weeks else u >= 1.0 - test_fraction
+    split[test] = "test"
+    split[~test & (u < validation_fraction)] = "validation"
+    return split
+
+
+def pick_device(requested: str = "auto") -> torch.device:
+    if requested == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda requested but CUDA is not available on this machine")
+    return torch.device(requested)
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+def sbp_distribution(raw: Tensor, config: TrainConfig) -> SplicedBinnedPareto:
+    return sbp_from_raw(raw.float(), *YARD_BINS, tail_percentile=config.tail_percentile, xi_max=config.xi_max)
+
+
+def sbp_loss(raw: Tensor, label: Tensor, config: TrainConfig) -> Tensor:
+    return sbp_distribution(raw, config).training_loss(label).mean()
+
+
+def sbp_nll(raw: Tensor, label: Tensor, config: TrainConfig) -> Tensor:
+    """Per-play NLL of integer yards, -log(F(y + 0.5) - F(y - 0.5)): the early-stopping criterion."""
+    return -sbp_distribution(raw, config).integer_log_prob(label)
+
+
+def marginal_logits(label: np.ndarray) -> Tensor:
+    """Bin logits of the training labels' histogram: the head's starting distribution."""
+    a, _ = YARD_BINS
+    index = np.clip(np.rint(label - a - 0.5).astype(np.int64), 0, YARD_BIN_COUNT - 1)
+    counts = np.bincount(index, minlength=YARD_BIN_COUNT) + 0.5
+    return torch.tensor(np.log(counts / counts.sum()), dtype=torch.float32)
+
+
+def build_model(data: TrainingData, config: TrainConfig, out_features: int) -> PassOutcomeNet:
+    """The TCN model for play tensors, or the situation-only MLP when ``data.tensor`` is None."""
+    return PassOutcomeNet(
+        frame_shape=tuple(data.tensor.shape[1:]) if data.tensor is not None else None,
+        tabular_features=data.tabular.shape[1],
+        out_features=out_features,
+        channels=config.channels,
+        kernel_size=config.kernel_size,
+        dilations=config.dilations,
+        hidden=config.hidden,
+        dropout=config.dropout,
+    )
+
+
+def to_tensors(data: TrainingData, rows: np.ndarray, device: torch.device) -> tuple[Tensor, ...]:
+    # The situation-only model has no play tensors: an empty placeholder keeps one training loop.
+    tensor = data.tensor[rows] if data.tensor is not None else np.zeros((len(rows), 0), dtype=np.float32)
+    return (
+        torch.from_numpy(tensor).to(device),
+        torch.from_numpy(data.n_frames[rows].astype(np.int64)).to(device),
+        torch.from_numpy(data.tabular[rows]).to(device),
+        torch.from_numpy(data.label[rows]).to(device),
+    )
+
+
+@torch.inference_mode()
+def predict_raw(model: PassOutcomeNet, tensors: tuple[Tensor, ...], batch_size: int = 4096) -> Tensor:
+    """Raw head outputs for every play of ``tensors`` (tensor, n_frames, tabular[, label])."""
+    model.eval()
+    tensor, n_frames, tabular = tensors[:3]
+    outputs = [
+        model(tensor[i : i + batch_size], n_frames[i : i + batch_size], tabular[i : i + batch_size]).float()
+        for i in range(0, len(tensor), batch_size)
+    ]
+    return torch.cat(outputs)
+
+
+def fit(
+    model: PassOutcomeNet,
+    data: TrainingData,
+    split: np.ndarray,
+    config: TrainConfig,
+    *,
+    loss_fn: Callable[[Tensor, Tensor], Tensor],
+    nll_fn: Callable[[Tensor, Tensor], Tensor],
+    progress: Callable[[str], None] | None = None,
+) -> dict:
+    """Train ``model`` in place with early stopping on validation NLL; returns the history."""
+    generator = seed_everything(config.seed)
+    device = pick_device(config.device)
+    train_rows, validation_rows = np.flatnonzero(split == "train"), np.flatnonzero(split == "validation")
+    if len(train_rows) == 0 or len(validation_rows) == 0:
+        raise ValueError(
+            f"need plays in train and validation, got {len(train_rows)} and {len(validation_rows)}"
+        )
+    train, validation = to_tensors(data, train_rows, device), to_tensors(data, validation_rows, device)
+    model.to(device)
+    model.fit_standardization(*train[:3])
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+    )
+    steps_per_epoch = math.ceil(len(train_rows) / config.batch_size)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=config.learning_rate, total_steps=config.epochs * steps_per_epoch
+    )
+    autocast = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+    best, best_state, stale, history = math.inf, None, 0, []
+    started = time.perf_counter()
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        order = torch.randperm(len(train_rows), generator=generator).to(device)
+        epoch_loss, epoch_started = 0.0, time.perf_counter()
+        for start in range(0, len(order), config.batch_size):
+            rows = order[start : start + config.batch_size]
+            tensor, n_frames, tabular, label = (t[rows] for t in train)
+            jitter = torch.rand(label.shape, generator=None, device=device) - 0.5
+            with autocast:
+                raw = model(tensor, n_frames, tabular)
+            loss = loss_fn(raw.float(), label + jitter)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            optimizer.step()
+            schedule.step()
+            epoch_loss += float(loss.detach()) * len(rows)
+        validation_nll = float(nll_fn(predict_raw(model, validation), validation[3]).mean())
+        seconds = time.perf_counter() - epoch_started
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": epoch_loss / len(order),
+                "validation_nll": validation_nll,
+                "seconds": round(seconds, 2),
+                "plays_per_s": round(len(order) / seconds, 1),
+            }
+        )
+        if progress:
+            progress(
+                f"epoch {epoch}/{config.epochs}: train loss {history[-1]['train_loss']:.4f}, "
+                f"validation NLL {validation_nll:.4f}, {history[-1]['plays_per_s']:.0f} plays/s"
+            )
+        if validation_nll < best - 1e-4:
+            best, stale = validation_nll, 0
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            stale += 1
+            if stale >= config.patience:
+                if progress:
+                    progress(f"early stop: no validation improvement in {config.patience} epochs")
+                break
+    model.load_state_dict(best_state)
+    return {
+        "epochs": history,
+        "best_validation_nll": best,
+        "seconds": round(time.perf_counter() - started, 1),
+        "device": device.type,
+    }
+
+
+def train_sbp(
+    data: TrainingData,
+    config: TrainConfig,
+    progress: Callable[[str], None] | None = None,
+    split: np.ndarray | None = None,
+) -> tuple[PassOutcomeNet, dict, np.ndarray]:
+    """Train the TCN + SBP head (on ``split``, else the config's split by game); returns (model on CPU,
+    history, split)."""
+    if split is None:
+        split = split_by_game(
+            data.game_id,
+            data.week,
+            seed=config.seed,
+            test_weeks=config.test_weeks,
+            test_fraction=config.test_fraction,
+            validation_fraction=config.validation_fraction,
+        )
+    seed_everything(config.seed)
+    model = build_model(data, config, YARD_BIN_COUNT + 4)
+    init_output_bias(model, torch.cat([marginal_logits(data.label[split == "train"]), torch.zeros(4)]))
+    history = fit(
+        model,
+        data,
+        split,
+        config,
+        loss_fn=lambda raw, y: sbp_loss(raw, y, config),
+        nll_fn=lambda raw, y: sbp_nll(raw, y, config),
+        progress=progress,
+    )
+    return model.cpu(), history, split
+
+
+def save_artifact(
+    out_dir: str | Path, model: PassOutcomeNet, config: TrainConfig, data_meta: dict, metrics: dict
+) -> Path:
+    """Weights, config (model + training), feature schema and its hash, data range, metrics."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.save(model.state_dict(), out / WEIGHTS_FILE)
+    record = {
+        "train_config": asdict(config),
+        "model": {
+            "frame_shape": list(model.frame_shape) if model.frame_shape else None,
+            "tabular_features": model.tabular_mean.numel(),
+            "out_features": model.head[-1].out_features,
+            "bins": list(YARD_BINS),
+            "bin_count": YARD_BIN_COUNT,
+        },
+        "feature_schema_hash": data_meta["feature_schema_hash"],
+        "feature_schema": data_meta.get("feature_schema"),
+        "data": {k: v for k, v in data_meta.items() if k not in ("feature_schema", "feature_schema_hash")},
+    }
+    (out / CONFIG_FILE).write_text(json.dumps(record, indent=2, default=str))
+    (out / METRICS_FILE).write_text(json.dumps(metrics, indent=2, default=str))
+    return out
+
+
+def load_artifact(
+    model_dir: str | Path, expected_schema_hash: str
+) -> tuple[PassOutcomeNet, TrainConfig, dict]:
+    """Load a trained model; refuses one whose feature schema hash differs from the data's."""
+    folder = Path(model_dir)
+    if not (folder / CONFIG_FILE).exists() or not (folder / WEIGHTS_FILE).exists():
+        raise ArtifactError(f"{folder}: not a model artifact (expected {CONFIG_FILE} and {WEIGHTS_FILE})")
+    record = json.loads((folder / CONFIG_FILE).read_text())
+    if record["feature_schema_hash"] != expected_schema_hash:
+        raise ArtifactError(
+            f"{folder}: model was trained on feature schema {record['feature_schema_hash']}, "
+            f"the features are {expected_schema_hash}; retrain with `qb-score train`"
+        )
+    config = TrainConfig(
+        **{
+            **record["train_config"],
+            "dilations": tuple(record["train_config"]["dilations"]),
+            "test_weeks": tuple(record["train_config"]["test_weeks"]),
+        }
+    )
+    shape = record["model"]
+    model = PassOutcomeNet(
+        frame_shape=tuple(shape["frame_shape"]) if shape["frame_shape"] else None,
+        tabular_features=shape["tabular_features"],
+        out_features=shape["out_features"],
+        channels=config.channels,
+        kernel_size=config.kernel_size,
+        dilations=config.dilations,
+        hidden=config.hidden,
+        dropout=config.dropout,
+    )
+    model.load_state_dict(torch.load(folder / WEIGHTS_FILE, map_location="cpu", weights_only=True))
+    model.eval()
+    return model, config, record

@@ -1,0 +1,101 @@
+"""The model's building blocks: metrics, the causal TCN's masking, splits, artifacts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from ml.evaluate import YARD_GRID, gaussian_pmf, ks_distance, marginal_pmf, pmf_metrics
+from ml.tcn import PassOutcomeNet, TCNEncoder
+from ml.train import ArtifactError, TrainConfig, TrainingData, load_artifact, save_artifact, split_by_game
+
+
+def test_ks_distance_detects_non_uniform() -> None:
+    rng = np.random.default_rng(0)
+    assert ks_distance(rng.uniform(size=20_000)) < 0.015
+    assert ks_distance(rng.uniform(size=20_000) ** 2) > 0.2
+
+
+def test_metrics_of_the_true_distribution_are_calibrated() -> None:
+    """Outcomes drawn from known integer distributions: PIT uniform, coverage at least nominal, and the
+    true distribution beats a wrong one on NLL and CRPS."""
+    rng = np.random.default_rng(1)
+    n = 4000
+    mean = rng.uniform(0, 15, size=n)
+    truth = gaussian_pmf(mean, np.full(n, 6.0))
+    cdf = np.cumsum(truth / truth.sum(1, keepdims=True), axis=1)
+    yards = YARD_GRID[(cdf < rng.uniform(size=n)[:, None]).sum(axis=1)].astype(np.float64)
+    right = pmf_metrics(truth, yards)
+    wrong = pmf_metrics(gaussian_pmf(mean + 5, np.full(n, 6.0)), yards)
+    assert right.pit_ks < 0.03 and wrong.pit_ks > 0.15
+    assert right.nll < wrong.nll and right.crps < wrong.crps
+    assert right.coverage_90 >= 0.89 and 0.45 <= right.coverage_50 <= 0.6
+    assert abs(right.mae_median - np.abs(np.rint(mean) - yards).mean()) < 0.3
+    marginal = pmf_metrics(marginal_pmf(yards, n), yards)
+    assert marginal.pit_ks < 0.03 and marginal.nll > right.nll
+
+
+def test_encoder_reads_the_last_valid_frame_and_never_the_padding() -> None:
+    torch.manual_seed(0)
+    encoder = TCNEncoder(in_channels=4, channels=8).eval()
+    frames = torch.randn(3, 20, 4)
+    n_frames = torch.tensor([5, 12, 20])
+    state = encoder(frames, n_frames)
+    noisy = frames.clone()
+    for i, n in enumerate(n_frames):
+        noisy[i, n:] = 1e3  # garbage in the padding must not move the output
+    assert torch.allclose(encoder(noisy, n_frames), state)
+    # A causal network: the state at frame n depends on frame n - 1.
+    changed = frames.clone()
+    changed[0, 4] += 1.0
+    assert not torch.allclose(encoder(changed, n_frames)[0], state[0])
+    assert encoder.receptive_field >= 60
+
+
+def test_situation_only_network_ignores_the_tensor() -> None:
+    net = PassOutcomeNet(None, tabular_features=5, out_features=114).eval()
+    tabular = torch.randn(4, 5)
+    out = net(torch.zeros(4, 0), torch.ones(4, dtype=torch.int64), tabular)
+    assert out.shape == (4, 114)
+
+
+def test_split_is_by_game_and_deterministic() -> None:
+    game_id = np.repeat(np.arange(2024090800, 2024090800 + 300), 20)
+    week = np.repeat(np.arange(300) // 18 + 1, 20)
+    split = split_by_game(game_id, week, seed=0, test_weeks=(14, 15, 16, 17))
+    assert (split == split_by_game(game_id, week, seed=0, test_weeks=(14, 15, 16, 17))).all()
+    assert set(split[np.isin(week, (14, 15, 16, 17))]) == {"test"}
+    for game in np.unique(game_id):
+        assert len(set(split[game_id == game])) == 1
+    share = (split[~np.isin(week, (14, 15, 16, 17))] == "validation").mean()
+    assert 0.08 < share < 0.22
+    assert (split != split_by_game(game_id, week, seed=1, test_weeks=(14, 15, 16, 17))).any()
+
+
+def test_artifact_refuses_another_feature_schema(tmp_path: Path) -> None:
+    net = PassOutcomeNet((60, 22, 10), tabular_features=16, out_features=114)
+    meta = {"feature_schema_hash": "abc123", "plays": 10}
+    save_artifact(tmp_path, net, TrainConfig(), meta, {"nll": 1.0})
+    model, config, record = load_artifact(tmp_path, "abc123")
+    assert config == TrainConfig() and record["data"]["plays"] == 10
+    for name, value in net.state_dict().items():
+        assert torch.equal(model.state_dict()[name], value)
+    with pytest.raises(ArtifactError, match="feature schema abc123"):
+        load_artifact(tmp_path, "def456")
+    with pytest.raises(ArtifactError, match="not a model artifact"):
+        load_artifact(tmp_path / "missing", "abc123")
+
+
+def test_training_data_is_a_plain_container() -> None:
+    data = TrainingData(
+        None,
+        np.ones(3, dtype=np.int64),
+        np.zeros((3, 2), np.float32),
+        np.zeros(3, np.float32),
+        np.arange(3),
+        np.ones(3, dtype=np.int64),
+    )
+    assert data.meta == {}
