@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ml.errors import ArtifactError
 from ml.sbp import YARD_BIN_COUNT, YARD_BINS, SplicedBinnedPareto, sbp_from_raw
 from ml.tcn import PassOutcomeNet, init_output_bias
 
@@ -32,10 +33,6 @@ SPLITS = ("train", "validation", "test")
 WEIGHTS_FILE = "model.pt"
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.json"
-
-
-class ArtifactError(Exception):
-    """A model artifact that cannot be used: missing files or a feature schema that does not match."""
 
 
 @dataclass

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ml.errors import ArtifactError
 from qb_assets.tracking.formats import LAYOUT_CHOICES, LayoutError
 from qb_assets.tracking.source import SourceError
 
@@ -59,6 +60,24 @@ def cmd_features(args: argparse.Namespace) -> int:
     from qb_assets.features.store import build_features  # noqa: PLC0415
 
     print(json.dumps(build_features(args.lake, progress=_log), indent=2))
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from qb_assets.modeling import train_model  # noqa: PLC0415
+
+    overrides = {"epochs": args.epochs, "device": args.device, "seed": args.seed}
+    if args.test_weeks:
+        overrides["test_weeks"] = tuple(parse_weeks(args.test_weeks))
+    print(json.dumps(train_model(args.lake, args.model, progress=_log, **overrides), indent=2))
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from qb_assets.modeling import evaluate_model  # noqa: PLC0415
+
+    result = evaluate_model(args.lake, args.model, truth_path=args.truth, progress=_log)
+    print(json.dumps(result, indent=2) if args.json else format_metrics_table(result))
     return 0
 
 
@@ -122,6 +141,24 @@ def build_parser() -> argparse.ArgumentParser:
     features.add_argument("--lake", required=True, help="lake root folder")
     features.set_defaults(run=cmd_features)
 
+    train = commands.add_parser("train", help="train the TCN + SBP model on the feature store")
+    train.add_argument("--lake", required=True)
+    train.add_argument("--model", required=True, help="artifact folder to write")
+    train.add_argument("--epochs", type=int, default=30)
+    train.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument(
+        "--test-weeks", default=None, help="weeks held out for testing, e.g. 14-17 (default: 20%% of games)"
+    )
+    train.set_defaults(run=cmd_train)
+
+    evaluate = commands.add_parser("evaluate", help="held-out metrics of the model and the baselines")
+    evaluate.add_argument("--lake", required=True)
+    evaluate.add_argument("--model", required=True)
+    evaluate.add_argument("--truth", default=None, help="a synthetic season's truth.parquet: adds the oracle")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(run=cmd_evaluate)
+
     pbp = commands.add_parser(
         "evaluate-pbp", help="SBP vs Gaussian vs trees on real play-by-play outcomes (situation features)"
     )
@@ -152,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LayoutError as exc:
         _log(f"qb-score: error: {exc}")
         return EXIT_LAYOUT_ERROR
-    except (SourceError, FileNotFoundError, ValueError) as exc:
+    except (SourceError, FileNotFoundError, ValueError, ArtifactError) as exc:
         _log(f"qb-score: error: {exc}")
         return EXIT_INPUT_ERROR
 

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import torch
 
+from ml.errors import ArtifactError
 from ml.evaluate import YARD_GRID, gaussian_pmf, ks_distance, marginal_pmf, pmf_metrics
 from ml.tcn import PassOutcomeNet, TCNEncoder
-from ml.train import ArtifactError, TrainConfig, TrainingData, load_artifact, save_artifact, split_by_game
+from ml.train import TrainConfig, TrainingData, load_artifact, save_artifact, split_by_game
 
 
 def test_ks_distance_detects_non_uniform() -> None:

@@ -161,7 +161,8 @@ def load_feature_arrays(lake: str, partitions: Iterable[tuple[int, int]] | None 
 
 
 def training_data(lake: str, partitions: Iterable[tuple[int, int]] | None = None):
-    """The feature store as ``ml.train.TrainingData`` (tabular = static then derived inputs)."""
+    """The feature store as ``(ml.train.TrainingData, plays)``: tabular = static then derived inputs;
+    ``plays`` holds the per-play columns (keys, analysis-only columns) in the same row order."""
     from ml.train import TrainingData  # noqa: PLC0415 - torch only when a model is involved
     from qb_assets.features.schema import feature_schema  # noqa: PLC0415
 
@@ -175,7 +176,7 @@ def training_data(lake: str, partitions: Iterable[tuple[int, int]] | None = None
         "weeks": sorted(plays["week"].unique().to_list()),
         "games": plays["game_id"].n_unique(),
     }
-    return TrainingData(
+    data = TrainingData(
         tensor=arrays.tensor,
         n_frames=arrays.n_frames,
         tabular=np.concatenate([arrays.static, arrays.derived], axis=1),
@@ -184,3 +185,4 @@ def training_data(lake: str, partitions: Iterable[tuple[int, int]] | None = None
         week=plays["week"].to_numpy().astype(np.int64),
         meta=meta,
     )
+    return data, plays
