@@ -41,7 +41,12 @@ def receptive_field(kernel_size: int, dilations: tuple[int, ...]) -> int:
 
 
 class TCNEncoder(nn.Module):
-    """(N, T, S*C) frames -> (N, channels) state at each play's last valid frame."""
+    """(N, T, F) frames -> (N, channels) state at each play's last valid frame.
+
+    A per-frame linear projection F -> channels comes first (a 1x1 convolution applied as a matrix
+    multiply on the frames' natural layout), so the dilated blocks run at ``channels`` width: most of
+    the inference cost is this one projection of the 220 slot features.
+    """
 
     def __init__(
         self,
@@ -52,19 +57,26 @@ class TCNEncoder(nn.Module):
         dropout: float = 0.1,
     ):
         super().__init__()
-        blocks = []
-        width = in_channels
-        for dilation in dilations:
-            blocks.append(CausalResidualBlock(width, channels, kernel_size, dilation, dropout))
-            width = channels
-        self.blocks = nn.Sequential(*blocks)
+        self.project = nn.Linear(in_channels, channels)
+        # Per-feature scale of the inputs, fitted on training data and folded into the projection
+        # weights at run time (W x / s = (W / s) x): no scaled copy of the input is ever made.
+        self.register_buffer("input_scale", torch.ones(in_channels))
+        self.blocks = nn.Sequential(
+            *(
+                CausalResidualBlock(channels, channels, kernel_size, dilation, dropout)
+                for dilation in dilations
+            )
+        )
         self.receptive_field = receptive_field(kernel_size, dilations)
 
     def forward(self, frames: Tensor, n_frames: Tensor) -> Tensor:
-        # Only the last receptive_field frames before each play's end can reach its output: crop the
-        # window that covers every play's last frame (plays are left-aligned, so that is a prefix).
+        # Plays are left-aligned, so every play's last frame lies in the first max(n_frames) frames.
         horizon = int(n_frames.max())
-        h = self.blocks(frames[:, :horizon].transpose(1, 2))  # (N, channels, horizon)
+        weight = self.project.weight / self.input_scale
+        h = torch.relu(
+            nn.functional.linear(frames[:, :horizon], weight, self.project.bias)
+        )  # (N, horizon, ch)
+        h = self.blocks(h.transpose(1, 2).contiguous())  # (N, channels, horizon)
         last = (n_frames - 1).clamp(min=0).view(-1, 1, 1).expand(-1, h.shape[1], 1)
         return h.gather(2, last).squeeze(2)
 
@@ -105,7 +117,6 @@ class PassOutcomeNet(nn.Module):
             nn.ReLU(),
             nn.Linear(hidden, out_features),
         )
-        self.register_buffer("frame_std", torch.ones(in_channels))
         self.register_buffer("tabular_mean", torch.zeros(tabular_features))
         self.register_buffer("tabular_std", torch.ones(tabular_features))
 
@@ -118,7 +129,7 @@ class PassOutcomeNet(nn.Module):
             n, t = tensor.shape[:2]
             valid = torch.arange(t, device=tensor.device)[None, :] < n_frames[:, None]
             values = tensor.reshape(n, t, -1)[valid]
-            self.frame_std.copy_(values.pow(2).mean(0).sqrt().clamp(min=1e-3))
+            self.encoder.input_scale.copy_(values.pow(2).mean(0).sqrt().clamp(min=1e-3))
         self.tabular_mean.copy_(tabular.mean(0))
         self.tabular_std.copy_(tabular.std(0).clamp(min=1e-3))
 
@@ -126,18 +137,20 @@ class PassOutcomeNet(nn.Module):
         tab = (tabular - self.tabular_mean) / self.tabular_std
         if self.encoder is None:
             return self.head(tab)
-        frames = tensor.reshape(tensor.shape[0], tensor.shape[1], -1) / self.frame_std
+        frames = tensor.reshape(tensor.shape[0], tensor.shape[1], -1)
         return self.head(torch.cat([self.encoder(frames, n_frames), tab], dim=1))
 
 
 def count_flops_per_play(model: PassOutcomeNet, frames: int) -> int:
-    """Multiply-adds x 2 of one play's forward pass over ``frames`` frames (convolutions + linears)."""
+    """Floating-point operations (2 per multiply-add) of one play's forward pass over ``frames`` frames:
+    the per-frame projection and convolutions run on every frame, the head once."""
     total = 0
     for module in model.modules():
         if isinstance(module, nn.Conv1d):
             total += 2 * module.in_channels * module.out_channels * module.kernel_size[0] * frames
         elif isinstance(module, nn.Linear):
-            total += 2 * module.in_features * module.out_features
+            per_frame = model.encoder is not None and module is model.encoder.project
+            total += 2 * module.in_features * module.out_features * (frames if per_frame else 1)
     return int(total)
 
 
