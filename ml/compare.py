@@ -4,16 +4,29 @@ when the synthetic truth is known), all on the same test split, in one metrics t
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from ml.baselines import fit_trees, gaussian_parameters, train_gaussian, tree_features
+from ml.errors import ArtifactError
 from ml.evaluate import YARD_GRID, gaussian_pmf, marginal_pmf, pmf_metrics, point_metrics
 from ml.tcn import PassOutcomeNet
-from ml.train import TrainConfig, TrainingData, predict_raw, sbp_distribution, to_tensors, train_sbp
+from ml.train import (
+    TrainConfig,
+    TrainingData,
+    load_artifact,
+    predict_raw,
+    save_artifact,
+    sbp_distribution,
+    to_tensors,
+    train_sbp,
+)
 
 Progress = Callable[[str], None] | None
+TREES_FILE = "trees.txt"
 
 
 @torch.inference_mode()
@@ -34,6 +47,67 @@ def test_rows(split: np.ndarray) -> np.ndarray:
     return rows
 
 
+@dataclass
+class Baselines:
+    """The comparison models trained on the same split: the Gaussian head and the trees (a Booster)."""
+
+    gaussian: PassOutcomeNet
+    trees: object
+
+    def save(self, folder: str | Path, config: TrainConfig, data_meta: dict) -> None:
+        folder = Path(folder)
+        save_artifact(folder / "gaussian", self.gaussian, config, data_meta, {})
+        self.trees.save_model(str(folder / TREES_FILE))
+
+    @classmethod
+    def load(cls, folder: str | Path, expected_schema_hash: str) -> Baselines:
+        import lightgbm as lgb  # noqa: PLC0415
+
+        gaussian, _, _ = load_artifact(Path(folder) / "gaussian", expected_schema_hash)
+        trees_file = Path(folder) / TREES_FILE
+        if not trees_file.exists():
+            raise ArtifactError(f"{folder}: no {TREES_FILE} (train the baselines first)")
+        return cls(gaussian, lgb.Booster(model_file=str(trees_file)))
+
+
+def train_baselines(
+    data: TrainingData, split: np.ndarray, config: TrainConfig, progress: Progress = None
+) -> Baselines:
+    if progress:
+        progress("training the Gaussian head")
+    gaussian, _ = train_gaussian(data, split, config, progress=progress)
+    if progress:
+        progress("training the gradient-boosted trees")
+    return Baselines(gaussian, fit_trees(tree_features(data), data.label, split, seed=config.seed))
+
+
+def evaluate_models(
+    data: TrainingData,
+    split: np.ndarray,
+    config: TrainConfig,
+    sbp_model: PassOutcomeNet,
+    baselines: Baselines,
+    *,
+    oracle_pmf: np.ndarray | None = None,
+) -> dict:
+    """Metrics of every model on the test rows of ``split``; ``oracle_pmf``: (N_test, G) true
+    probabilities of the test plays, when known."""
+    rows = test_rows(split)
+    yards = data.label[rows].astype(np.float64)
+    test = to_tensors(data, rows, torch.device("cpu"))
+    sbp_raw = predict_raw(sbp_model.cpu(), test)
+    models = {"sbp": pmf_metrics(sbp_pmf(sbp_raw, config), yards, seed=config.seed)}
+    mean, std = gaussian_parameters(predict_raw(baselines.gaussian.cpu(), test))
+    models["gaussian"] = pmf_metrics(gaussian_pmf(mean.numpy(), std.numpy()), yards, seed=config.seed)
+    models["trees"] = point_metrics(np.rint(baselines.trees.predict(tree_features(data)[rows])), yards)
+    models["marginal"] = pmf_metrics(
+        marginal_pmf(data.label[split == "train"], len(rows)), yards, seed=config.seed
+    )
+    if oracle_pmf is not None:
+        models["oracle"] = pmf_metrics(oracle_pmf, yards, seed=config.seed)
+    return {"models": {name: m.as_dict() for name, m in models.items()}, "n_test": len(rows)}
+
+
 def compare_models(
     data: TrainingData,
     split: np.ndarray,
@@ -43,31 +117,10 @@ def compare_models(
     oracle_pmf: np.ndarray | None = None,
     progress: Progress = None,
 ) -> dict:
-    """Metrics of every model on the test rows of ``split``. ``sbp_model``: an already trained SBP model
-    (trained here otherwise); ``oracle_pmf``: (N_test, G) true probabilities, when known."""
-    rows = test_rows(split)
-    yards = data.label[rows].astype(np.float64)
-    test = to_tensors(data, rows, torch.device("cpu"))
+    """Train whatever is missing (the SBP model unless given, the baselines) and evaluate them all."""
     if sbp_model is None:
         if progress:
             progress("training the SBP model")
         sbp_model, _, _ = train_sbp(data, config, progress=progress, split=split)
-    models = {
-        "sbp": pmf_metrics(sbp_pmf(predict_raw(sbp_model.cpu(), test), config), yards, seed=config.seed)
-    }
-    if progress:
-        progress("training the Gaussian head")
-    gaussian, _ = train_gaussian(data, split, config, progress=progress)
-    mean, std = gaussian_parameters(predict_raw(gaussian, test))
-    models["gaussian"] = pmf_metrics(gaussian_pmf(mean.numpy(), std.numpy()), yards, seed=config.seed)
-    if progress:
-        progress("training the gradient-boosted trees")
-    features = tree_features(data)
-    median = fit_trees(features, data.label, split, seed=config.seed).predict(features[rows])
-    models["trees"] = point_metrics(np.rint(median), yards)
-    models["marginal"] = pmf_metrics(
-        marginal_pmf(data.label[split == "train"], len(rows)), yards, seed=config.seed
-    )
-    if oracle_pmf is not None:
-        models["oracle"] = pmf_metrics(oracle_pmf, yards, seed=config.seed)
-    return {"models": {name: m.as_dict() for name, m in models.items()}, "n_test": len(rows)}
+    baselines = train_baselines(data, split, config, progress)
+    return evaluate_models(data, split, config, sbp_model, baselines, oracle_pmf=oracle_pmf)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import math
+from pathlib import Path
+
 import dagster as dg
 
 from qb_assets import lake as lake_io
@@ -85,3 +89,52 @@ def play_features_check_results(lake: str, season: int, week: int, stats: dict) 
             metadata={k: stats[k] for k in ("pass_attempts", "feature_rows", "feature_quarantined")},
         ),
     ]
+
+
+# A model is used for scoring only if its test PIT is not rejected as non-uniform at the 1% level
+# (KS critical value 1.63 / sqrt(n), but never stricter than 0.03) and its test NLL is no more than
+# NLL_TOLERANCE nats worse than the last accepted model's on the same feature schema.
+PIT_KS_FLOOR = 0.03
+KS_CRITICAL_1PCT = 1.63
+NLL_TOLERANCE = 0.05
+ACCEPTED_MODEL_FILE = "accepted_model.json"
+
+MODEL_EVALUATION_CHECKS = [
+    dg.AssetCheckSpec(
+        "model_not_regressed",
+        asset="model_evaluation",
+        blocking=True,
+        description="test PIT KS within the 1% KS critical value; NLL within 0.05 nats of the last accepted",
+    )
+]
+
+
+def model_regression_check(model_store_root: str, result: dict) -> dg.AssetCheckResult:
+    sbp = result["models"]["sbp"]
+    ks_limit = max(PIT_KS_FLOOR, KS_CRITICAL_1PCT / math.sqrt(result["n_test"]))
+    accepted_file = Path(model_store_root) / ACCEPTED_MODEL_FILE
+    accepted = json.loads(accepted_file.read_text()) if accepted_file.exists() else None
+    same_schema = accepted is not None and accepted["feature_schema_hash"] == result["feature_schema_hash"]
+    nll_limit = accepted["nll"] + NLL_TOLERANCE if same_schema else math.inf
+    passed = sbp["pit_ks"] <= ks_limit and sbp["nll"] <= nll_limit
+    if passed:
+        accepted_file.write_text(
+            json.dumps(
+                {
+                    "nll": sbp["nll"],
+                    "pit_ks": sbp["pit_ks"],
+                    "feature_schema_hash": result["feature_schema_hash"],
+                }
+            )
+        )
+    return dg.AssetCheckResult(
+        check_name="model_not_regressed",
+        asset_key="model_evaluation",
+        passed=passed,
+        metadata={
+            "pit_ks": sbp["pit_ks"],
+            "pit_ks_limit": ks_limit,
+            "nll": sbp["nll"],
+            "nll_limit": nll_limit if math.isfinite(nll_limit) else "none (first model)",
+        },
+    )

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ml.errors import ArtifactError
+from qb_assets.ranges import parse_int_ranges
 from qb_assets.tracking.formats import LAYOUT_CHOICES, LayoutError
 from qb_assets.tracking.source import SourceError
 
@@ -24,22 +25,13 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def parse_weeks(text: str) -> list[int]:
-    """'1-4' -> [1, 2, 3, 4]; '3' -> [3]; '1,3,5' -> [1, 3, 5]."""
-    weeks: list[int] = []
-    for part in text.split(","):
-        first, _, last = part.partition("-")
-        weeks.extend(range(int(first), int(last or first) + 1))
-    return weeks
-
-
 def cmd_generate(args: argparse.Namespace) -> int:
     from qb_assets.tracking.synthetic import generate_season  # noqa: PLC0415 - keeps `--help` fast
 
     summary = generate_season(
         args.out_dir,
         season=args.season,
-        weeks=parse_weeks(args.weeks),
+        weeks=parse_int_ranges(args.weeks),
         games_per_week=args.games_per_week,
         seed=args.seed,
         progress=_log,
@@ -68,7 +60,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     overrides = {"epochs": args.epochs, "device": args.device, "seed": args.seed}
     if args.test_weeks:
-        overrides["test_weeks"] = tuple(parse_weeks(args.test_weeks))
+        overrides["test_weeks"] = tuple(parse_int_ranges(args.test_weeks))
     print(json.dumps(train_model(args.lake, args.model, progress=_log, **overrides), indent=2))
     return 0
 
@@ -81,18 +73,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def parse_seasons(text: str) -> list[int]:
-    """'2017-2018' -> [2017, 2018]; '2019' -> [2019]."""
-    return parse_weeks(text)
-
-
 def cmd_evaluate_pbp(args: argparse.Namespace) -> int:
     from qb_assets.pbp import evaluate_pbp  # noqa: PLC0415
 
     result = evaluate_pbp(
         args.file,
-        parse_seasons(args.train_seasons),
-        parse_seasons(args.test_seasons),
+        parse_int_ranges(args.train_seasons),
+        parse_int_ranges(args.test_seasons),
         seed=args.seed,
         epochs=args.epochs,
         progress=_log,

@@ -6,6 +6,7 @@ import dagster as dg
 
 from qb_assets.assets.features import play_features
 from qb_assets.assets.ingest import raw_tracking
+from qb_assets.assets.model import baseline_models, model_evaluation, sbp_model, training_set
 from qb_assets.resources import default_resources
 
 ingest_job = dg.define_asset_job(
@@ -14,8 +15,14 @@ ingest_job = dg.define_asset_job(
     description="Ingest one season x week of tracking into the lake and build its features.",
 )
 
+train_job = dg.define_asset_job(
+    "train_model",
+    selection=[training_set, sbp_model, baseline_models, model_evaluation],
+    description="Gather the feature store, train the SBP model and the baselines, evaluate them.",
+)
+
 defs = dg.Definitions(
-    assets=[raw_tracking, play_features],
-    jobs=[ingest_job],
+    assets=[raw_tracking, play_features, training_set, sbp_model, baseline_models, model_evaluation],
+    jobs=[ingest_job, train_job],
     resources=default_resources(),
 )

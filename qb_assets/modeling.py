@@ -69,17 +69,10 @@ def oracle_pmf(truth_path: Path, plays: pl.DataFrame, which: str = "qb") -> np.n
     return truth_integer_pmf(ordered, YARD_GRID, which=which)
 
 
-def evaluate_model(
-    lake: str, model_dir: str | Path, truth_path: str | Path | None = None, progress: Progress = None
-) -> dict:
-    """The metrics table on the artifact's test split: SBP (the trained artifact), Gaussian head and
-    trees trained on the same split, the empirical marginal, and the oracle when truth is given."""
-    from ml.compare import compare_models  # noqa: PLC0415
-    from ml.train import load_artifact, split_by_game  # noqa: PLC0415
+def _artifact_split(data, config) -> np.ndarray:
+    from ml.train import split_by_game  # noqa: PLC0415
 
-    data, plays = training_data(lake)
-    model, config, record = load_artifact(model_dir, data.meta["feature_schema_hash"])
-    split = split_by_game(
+    return split_by_game(
         data.game_id,
         data.week,
         seed=config.seed,
@@ -87,8 +80,43 @@ def evaluate_model(
         test_fraction=config.test_fraction,
         validation_fraction=config.validation_fraction,
     )
-    oracle = (
-        oracle_pmf(Path(truth_path), plays.filter(pl.Series(split == "test")), "qb") if truth_path else None
-    )
-    result = compare_models(data, split, config, sbp_model=model, oracle_pmf=oracle, progress=progress)
+
+
+def train_baseline_models(
+    lake: str, model_dir: str | Path, baselines_dir: str | Path, progress: Progress = None
+) -> dict:
+    """Train the Gaussian head and the trees on the SBP artifact's split; save them to ``baselines_dir``."""
+    from ml.compare import train_baselines  # noqa: PLC0415
+    from ml.train import load_artifact  # noqa: PLC0415
+
+    data, _ = training_data(lake)
+    _, config, _ = load_artifact(model_dir, data.meta["feature_schema_hash"])
+    baselines = train_baselines(data, _artifact_split(data, config), config, progress)
+    baselines.save(baselines_dir, config, data.meta)
+    return {"baselines_dir": str(baselines_dir), "trees_rounds": int(baselines.trees.best_iteration or 0)}
+
+
+def evaluate_model(
+    lake: str,
+    model_dir: str | Path,
+    truth_path: str | Path | None = None,
+    baselines_dir: str | Path | None = None,
+    progress: Progress = None,
+) -> dict:
+    """The metrics table on the artifact's test split: the SBP artifact, the baselines (loaded from
+    ``baselines_dir`` when given, else trained here on the same split), the empirical marginal, and the
+    oracle when a synthetic season's truth is given."""
+    from ml.compare import Baselines, evaluate_models, train_baselines  # noqa: PLC0415
+    from ml.train import load_artifact  # noqa: PLC0415
+
+    data, plays = training_data(lake)
+    model, config, record = load_artifact(model_dir, data.meta["feature_schema_hash"])
+    split = _artifact_split(data, config)
+    if baselines_dir is not None:
+        baselines = Baselines.load(baselines_dir, data.meta["feature_schema_hash"])
+    else:
+        baselines = train_baselines(data, split, config, progress)
+    test_plays = plays.filter(pl.Series(split == "test"))
+    oracle = oracle_pmf(Path(truth_path), test_plays) if truth_path else None
+    result = evaluate_models(data, split, config, model, baselines, oracle_pmf=oracle)
     return {**result, "model_dir": str(model_dir), "feature_schema_hash": record["feature_schema_hash"]}

@@ -2,13 +2,18 @@
 
 Defaults come from environment variables so that ``dagster dev``, the nightly schedule and the CLI agree
 without repeating paths: ``QB_SOURCE`` (tracking folder), ``QB_LAKE`` (lake root), ``QB_LAYOUT``
-(``auto`` or a Big Data Bowl layout name). Relative defaults live under ``./work``.
+(``auto`` or a Big Data Bowl layout name), ``QB_MODELS`` (model artifacts). Relative defaults live
+under ``./work``.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import dagster as dg
 
+from qb_assets.ranges import parse_int_ranges
 from qb_assets.tracking.formats import LAYOUT_CHOICES
 from qb_assets.tracking.source import TrackingSource, open_source
 
@@ -18,6 +23,11 @@ class TrackingSourceResource(dg.ConfigurableResource):
 
     uri: str = "work/source"
     layout: str = "auto"
+
+    def truth_path(self) -> str | None:
+        """A synthetic season's ground truth beside its tracking files, when there is one."""
+        path = Path(self.uri) / "truth.parquet"
+        return str(path) if "://" not in self.uri and path.exists() else None
 
     def open(self) -> TrackingSource:
         if self.layout not in LAYOUT_CHOICES:
@@ -31,6 +41,33 @@ class LakeResource(dg.ConfigurableResource):
     root: str = "work/lake"
 
 
+class ModelStoreResource(dg.ConfigurableResource):
+    """Where model artifacts live, and the training settings the model assets use."""
+
+    root: str = "work/models"
+    epochs: int = 30
+    device: str = "auto"
+    seed: int = 0
+    test_weeks: str = ""  # e.g. "14-17"; empty: 20% of games by hashed id
+
+    @property
+    def sbp_dir(self) -> str:
+        return str(Path(self.root) / "sbp")
+
+    @property
+    def baselines_dir(self) -> str:
+        return str(Path(self.root) / "baselines")
+
+    def overrides(self) -> dict:
+        weeks = tuple(parse_int_ranges(self.test_weeks))
+        return {"epochs": self.epochs, "device": self.device, "seed": self.seed, "test_weeks": weeks}
+
+    def train_config(self):
+        from ml.train import TrainConfig  # noqa: PLC0415 - torch only when a model is involved
+
+        return replace(TrainConfig(), **self.overrides())
+
+
 def default_resources() -> dict[str, dg.ConfigurableResource]:
     return {
         "tracking_source": TrackingSourceResource(
@@ -38,4 +75,7 @@ def default_resources() -> dict[str, dg.ConfigurableResource]:
             layout=dg.EnvVar("QB_LAYOUT").get_value("auto") or "auto",
         ),
         "lake": LakeResource(root=dg.EnvVar("QB_LAKE").get_value("work/lake") or "work/lake"),
+        "model_store": ModelStoreResource(
+            root=dg.EnvVar("QB_MODELS").get_value("work/models") or "work/models"
+        ),
     }

@@ -15,6 +15,7 @@ import pytest
 from scipy import stats
 
 from qb_assets import lake as lake_io
+from qb_assets.quality_suites import plays_suite, tracking_suite
 from qb_assets.tracking.ingest import ingest_source
 from qb_assets.tracking.schema import OPPONENT_GOAL_LINE_X
 from qb_assets.tracking.synthetic import SUPPORT_YD, generate_season, truth_cdf, truth_integer_pmf
@@ -224,3 +225,9 @@ def test_ingestion_accepts_the_season(season, tmp_path: Path, truth: pl.DataFram
     attempts = joined.filter(pl.col("is_attempt"))
     assert (attempts["target_nfl_id"] == attempts["target_nfl_id_truth"]).mean() > 0.99
     assert (attempts["yards_gained_tracking"] - attempts["yards"]).abs().max() <= 1.0
+    # ... and the data-quality suites pass on every ingested week.
+    for season_week in lake_io.list_partitions(tmp_path / "lake", "tracking"):
+        tracking = lake_io.scan_table(tmp_path / "lake", "tracking", [season_week]).collect()
+        plays = lake_io.scan_table(tmp_path / "lake", "plays", [season_week]).collect()
+        assert tracking_suite(tracking, summary["layouts"][0]).success, season_week
+        assert plays_suite(plays).success, season_week

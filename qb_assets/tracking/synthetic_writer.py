@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
+from scipy import signal
 
 from qb_assets.tracking.schema import FIELD_LENGTH_YD, FIELD_WIDTH_YD, FRAME_SECONDS
 from qb_assets.tracking.synthetic_post import EVENTS
 
+ACCEL_SMOOTHING = 0.35  # weight of the newest velocity change in the causal exponential filter
+MAX_ACCELERATION = 12.0  # yd/s^2: above what real players reach (11.3 in the 2018 sample)
 TRACKING_COLUMNS = (
     "gameId", "playId", "nflId", "frameId", "time", "jerseyNumber", "team", "playDirection",
     "x", "y", "s", "a", "dis", "o", "dir", "event",
@@ -27,13 +30,26 @@ def kinematics(x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> dict[s
     vy = np.diff(y, axis=1, prepend=y[:, :1]) / FRAME_SECONDS
     s = np.hypot(vx, vy)
     # Backward differences only: a frame's values never depend on later frames (no post-release leak).
-    ax = np.diff(vx, axis=1, prepend=vx[:, :1]) / FRAME_SECONDS
-    ay = np.diff(vy, axis=1, prepend=vy[:, :1]) / FRAME_SECONDS
+    # Acceleration is smoothed with a causal exponential filter (the chips' own output is filtered: real
+    # player accelerations stay under ~11 yd/s^2) and capped at the physical MAX_ACCELERATION.
+    ax = signal.lfilter(
+        [ACCEL_SMOOTHING], [1.0, ACCEL_SMOOTHING - 1.0], np.diff(vx, axis=1, prepend=vx[:, :1]), axis=1
+    )
+    ay = signal.lfilter(
+        [ACCEL_SMOOTHING], [1.0, ACCEL_SMOOTHING - 1.0], np.diff(vy, axis=1, prepend=vy[:, :1]), axis=1
+    )
+    ax, ay = ax / FRAME_SECONDS, ay / FRAME_SECONDS
     heading = np.degrees(np.arctan2(vx, vy)) % 360.0
     facing = np.where(np.arange(x.shape[2]) < 11, 90.0, 270.0)[None, None, :]
     o = np.where(s > 1.5, heading, facing) + rng.normal(0.0, 12.0, x.shape)
     direction = np.where(s > 0.2, heading, o)
-    return {"s": s, "a": np.hypot(ax, ay), "dis": s * FRAME_SECONDS, "o": o % 360.0, "dir": direction % 360.0}
+    return {
+        "s": s,
+        "a": np.minimum(np.hypot(ax, ay), MAX_ACCELERATION),
+        "dis": s * FRAME_SECONDS,
+        "o": o % 360.0,
+        "dir": direction % 360.0,
+    }
 
 
 def tracking_frame(  # noqa: PLR0917 (array plumbing: arguments follow the pipeline order)

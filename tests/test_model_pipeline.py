@@ -1,0 +1,114 @@
+"""The tracking model end to end on a small synthetic season: CLI train/evaluate, the artifact, and the
+Dagster model assets with their blocking regression check."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from qb_assets.assets.features import play_features
+from qb_assets.assets.ingest import raw_tracking
+from qb_assets.assets.model import baseline_models, model_evaluation, sbp_model, training_set
+from qb_assets.features.schema import schema_hash
+from qb_assets.features.store import build_features
+from qb_assets.partitions import partition_key
+from qb_assets.resources import LakeResource, ModelStoreResource, TrackingSourceResource
+from qb_assets.tracking.ingest import ingest_source
+from qb_assets.tracking.synthetic import generate_season
+
+
+@pytest.fixture(scope="module")
+def small_season(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("model_season")
+    generate_season(root / "source", season=2024, weeks=[1, 2, 3], games_per_week=8, seed=3)
+    ingest_source(root / "source", root / "lake")
+    build_features(str(root / "lake"))
+    return root / "source", root / "lake"
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "qb_assets.cli", *args], capture_output=True, text=True, check=False
+    )
+
+
+def test_cli_train_writes_a_complete_artifact_and_evaluate_compares(small_season, tmp_path: Path) -> None:
+    source, lake = small_season
+    model = tmp_path / "sbp"
+    result = _cli("train", "--lake", str(lake), "--model", str(model), "--epochs", "6", "--test-weeks", "3")
+    assert result.returncode == 0, result.stderr[-2000:]
+    summary = json.loads(result.stdout)
+    assert summary["feature_schema_hash"] == schema_hash() and summary["device"] == "cpu"
+    assert {p.name for p in model.iterdir()} == {"model.pt", "config.json", "metrics.json"}
+    record = json.loads((model / "config.json").read_text())
+    assert record["feature_schema_hash"] == schema_hash()
+    assert record["train_config"]["test_weeks"] == [3] and record["data"]["weeks"] == [1, 2, 3]
+    assert record["feature_schema"]["tensor"]["max_frames"] == 60
+    assert "epoch 1/6" in result.stderr  # progress output
+
+    result = _cli(
+        "evaluate",
+        "--lake",
+        str(lake),
+        "--model",
+        str(model),
+        "--truth",
+        str(source / "truth.parquet"),
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    table = json.loads(result.stdout)
+    models = table["models"]
+    assert set(models) == {"sbp", "gaussian", "trees", "marginal", "oracle"}
+    assert table["n_test"] == summary["split_plays"]["test"]
+    # The truth the outcomes were drawn from is the floor every model is measured against.
+    assert models["oracle"]["nll"] < models["sbp"]["nll"] and models["oracle"]["crps"] < models["sbp"]["crps"]
+    assert models["oracle"]["pit_ks"] < 0.1
+
+
+def test_scoring_refuses_an_artifact_of_another_feature_schema(small_season, tmp_path: Path) -> None:
+    _, lake = small_season
+    model = tmp_path / "sbp"
+    assert _cli("train", "--lake", str(lake), "--model", str(model), "--epochs", "1").returncode == 0
+    config = json.loads((model / "config.json").read_text())
+    config["feature_schema_hash"] = "0000000000000000"
+    (model / "config.json").write_text(json.dumps(config))
+    result = _cli("evaluate", "--lake", str(lake), "--model", str(model))
+    assert result.returncode == 1
+    assert "trained on feature schema 0000000000000000" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_dagster_model_assets(small_season, tmp_path: Path) -> None:
+    source, _ = small_season
+    instance = dg.DagsterInstance.ephemeral()
+    resources = {
+        "tracking_source": TrackingSourceResource(uri=str(source)),
+        "lake": LakeResource(root=str(tmp_path / "lake")),
+        "model_store": ModelStoreResource(root=str(tmp_path / "models"), epochs=6, test_weeks="3"),
+    }
+    for week in (1, 2, 3):
+        result = dg.materialize(
+            [raw_tracking, play_features],
+            partition_key=partition_key(2024, week),
+            instance=instance,
+            resources=resources,
+        )
+        assert result.success
+    result = dg.materialize(
+        [training_set, sbp_model, baseline_models, model_evaluation],
+        instance=instance,
+        resources=resources,
+        selection=[training_set, sbp_model, baseline_models, model_evaluation],
+    )
+    assert result.success
+    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    assert checks == {"model_not_regressed": True}
+    metadata = result.asset_materializations_for_node("model_evaluation")[0].metadata
+    assert "| sbp |" in metadata["metrics"].value and "| oracle |" in metadata["metrics"].value
+    assert metadata["pit_histograms"].value.startswith("![PIT histograms](data:image/png;base64,")
+    assert (tmp_path / "models" / "accepted_model.json").exists()
