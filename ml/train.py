@@ -4,8 +4,9 @@ CPU or CUDA (bf16 autocast on GPU), and an artifact directory that scoring can t
 Split (deterministic, by game so that no game's plays straddle two splits): the test split is the
 given test weeks (train weeks 1-13, test 14-17 by default on a full season), or, without test weeks,
 the games whose hashed id falls in the last ``test_fraction``; validation is the games of the rest
-whose hashed id falls in the first ``validation_fraction``. The hash is a fixed integer mix of the
-game id and the seed, so the split depends on nothing else.
+whose hashed id falls in the first ``validation_fraction`` (at least one game each when the season has
+three or more). The hash is a fixed integer mix of the game id and the seed, so the split depends on
+nothing else.
 
 Labels are integer yards; training adds U(-0.5, 0.5) jitter to each label (dequantization), which
 makes the continuous SBP density at the jittered point the integer outcome's probability in the body
@@ -86,8 +87,13 @@ def split_by_game(
     u = mixed.astype(np.float64) / 10007.0
     split = np.full(len(game_id), "train", dtype=object)
     test = np.isin(week, test_weeks) if test_weeks else u >= 1.0 - test_fraction
+    if not test_weeks and not test.any() and len(np.unique(game_id)) >= 3:
+        test = u == u.max()  # a small season still gets one test game
     split[test] = "test"
-    split[~test & (u < validation_fraction)] = "validation"
+    validation = ~test & (u < validation_fraction)
+    if not validation.any() and len(np.unique(game_id[~test])) >= 2:
+        validation = ~test & (u == u[~test].min())  # ... and one validation game
+    split[validation] = "validation"
     return split
 
 

@@ -15,8 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 DEMO_SEASON = 2024
-DEMO_WEEKS = (1, 2)
-DEMO_GAMES_PER_WEEK = 4
+DEMO_WEEKS = (1, 2, 3, 4)
+DEMO_GAMES_PER_WEEK = 8
+DEMO_EPOCHS = 15
+MIN_GAMES_TO_TRAIN = 3  # a train, a validation and a test game
 # Dagster's console logger at INFO keeps the demo's own progress lines readable (DEBUG is per event).
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 PROJECT_DAGSTER_YAML = Path(__file__).resolve().parents[1] / "dagster.yaml"
@@ -45,7 +47,7 @@ def run_demo(
     from qb_assets.assets.features import play_features  # noqa: PLC0415
     from qb_assets.assets.ingest import raw_tracking  # noqa: PLC0415
     from qb_assets.partitions import partition_key  # noqa: PLC0415
-    from qb_assets.resources import LakeResource, TrackingSourceResource  # noqa: PLC0415
+    from qb_assets.resources import LakeResource, ModelStoreResource, TrackingSourceResource  # noqa: PLC0415
     from qb_assets.tracking.ingest import source_partitions  # noqa: PLC0415
 
     workdir = workdir.resolve()
@@ -64,7 +66,12 @@ def run_demo(
             progress=log,
         )
     lake = str(workdir / "lake")
-    resources = {"tracking_source": TrackingSourceResource(uri=source), "lake": LakeResource(root=lake)}
+    models = str(workdir / "models")
+    resources = {
+        "tracking_source": TrackingSourceResource(uri=source),
+        "lake": LakeResource(root=lake),
+        "model_store": ModelStoreResource(root=models, epochs=DEMO_EPOCHS),
+    }
     instance = dg.DagsterInstance.get()
     totals = {"plays_in": 0, "plays_accepted": 0, "plays_quarantined": 0, "rows_in": 0}
     feature_totals = {"feature_rows": 0, "feature_quarantined": 0}
@@ -88,8 +95,37 @@ def run_demo(
         for reason, count in metadata["quarantine_reasons"].value.items():
             reasons[reason] = reasons.get(reason, 0) + count
     print(json.dumps({**totals, "quarantine_reasons": reasons, **feature_totals, "lake": lake}, indent=2))
+    if _games(lake) >= MIN_GAMES_TO_TRAIN:
+        _model_stage(dg, instance, resources, models, log)
+    else:
+        log(f"model stage skipped: the source has fewer than {MIN_GAMES_TO_TRAIN} games to split")
     log(
         "open these runs in the Dagster UI with:\n"
-        f"  DAGSTER_HOME={home} QB_SOURCE={source} QB_LAKE={lake} dagster dev -w workspace.yaml"
+        f"  DAGSTER_HOME={home} QB_SOURCE={source} QB_LAKE={lake} QB_MODELS={models} \\\n"
+        "    dagster dev -w workspace.yaml"
     )
     return 0
+
+
+def _games(lake: str) -> int:
+    import polars as pl  # noqa: PLC0415
+
+    from qb_assets import lake as lake_io  # noqa: PLC0415
+
+    return lake_io.scan_table(lake, "features").select(pl.col("game_id").n_unique()).collect().item()
+
+
+def _model_stage(dg, instance, resources: dict, models: str, log: Callable[[str], None]) -> None:
+    """Train, compare and check the model through Dagster; print the metrics table."""
+    from qb_assets.assets.model import baseline_models, model_evaluation, sbp_model, training_set  # noqa: PLC0415
+    from qb_assets.cli import format_metrics_table  # noqa: PLC0415
+
+    log(f"materializing training_set, sbp_model, baseline_models, model_evaluation ({DEMO_EPOCHS} epochs)")
+    dg.materialize(
+        [training_set, sbp_model, baseline_models, model_evaluation],
+        instance=instance,
+        resources=resources,
+        run_config=QUIET_RUN_CONFIG,
+    )
+    evaluation = json.loads((Path(models) / "evaluation.json").read_text())
+    print("\nheld-out model comparison (synthetic truth = oracle):\n" + format_metrics_table(evaluation))

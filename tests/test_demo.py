@@ -42,3 +42,34 @@ def test_demo_on_a_tracking_folder(real_source: Path, tmp_path: Path) -> None:
         assert [r.partition_key for r in records] == ["2018|14"]
         runs = instance.get_runs()
         assert len(runs) == 1 and runs[0].is_success
+
+
+def test_demo_embedded_default_runs_the_whole_graph(tmp_path: Path) -> None:
+    """The README's first command: a synthetic season through ingestion, features, training and evaluation."""
+    workdir = tmp_path / "work"
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    result = subprocess.run(
+        [sys.executable, "-m", "qb_assets.cli", "demo", "--workdir", str(workdir)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads(result.stdout[: result.stdout.index("\n}") + 2])
+    assert summary["plays_in"] == summary["plays_accepted"] > 2000
+    assert summary["feature_rows"] + summary["feature_quarantined"] < summary["plays_in"]  # attempts only
+    assert "| sbp |" in result.stdout and "| oracle |" in result.stdout
+    evaluation = json.loads((workdir / "models" / "evaluation.json").read_text())
+    assert evaluation["models"]["oracle"]["nll"] < evaluation["models"]["marginal"]["nll"]
+    with dg.DagsterInstance.from_config(str(workdir / "dagster_home")) as instance:
+        for asset in (
+            "raw_tracking",
+            "play_features",
+            "training_set",
+            "sbp_model",
+            "baseline_models",
+            "model_evaluation",
+        ):
+            assert instance.get_latest_materialization_event(dg.AssetKey(asset)) is not None, asset
+        assert all(run.is_success for run in instance.get_runs())

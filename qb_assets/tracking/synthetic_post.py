@@ -152,11 +152,15 @@ def finish_plays(  # noqa: PLR0917 (array plumbing: arguments follow the pipelin
     # --- sacks: the QB drifts to where he is brought down; the winning rusher meets him there.
     sack = kind == KIND_SACK
     qx, qy, _, _ = _state(x, y, f_ev)
-    sack_yd = np.clip(np.round(qx[:, QB] + rng.normal(-0.5, 2.7, n) - X), -(X - OWN_GOAL_LINE_X - 1.0), 0.0)
-    down_x = X + sack_yd + rng.uniform(-0.3, 0.3, n)
-    down_y = np.clip(qy[:, QB] + rng.normal(0.0, 1.5, n), 2.0, FIELD_WIDTH_YD - 2.0)
     f_drift = np.maximum(f_ev - 12, SNAP_INDEX + 2)  # the QB drifts 1.2 s before he goes down
     px, py, _, _ = _state(x, y, f_drift)
+    # The spot must be reachable: a smooth start-stop path peaks at 1.5x its mean speed, so the QB can
+    # cover at most MAX_SPEED / 1.5 per second of drift in x (and keeps some margin for y).
+    reach = 0.55 * MAX_SPEED_YD_S * (f_ev - f_drift) * FRAME_SECONDS
+    spot = np.clip(qx[:, QB] + rng.normal(-0.5, 2.7, n), px[:, QB] - reach, px[:, QB] + reach)
+    sack_yd = np.clip(np.round(spot - X), -(X - OWN_GOAL_LINE_X - 1.0), 0.0)
+    down_x = X + sack_yd + rng.uniform(-0.3, 0.3, n)
+    down_y = np.clip(qy[:, QB] + rng.normal(0.0, 1.5, n), 2.0, FIELD_WIDTH_YD - 2.0)
     t = frame_times(n, n_frames)[..., 0]
     dur = ((f_ev - f_drift) * FRAME_SECONDS)[:, None]
     u = (t - ((f_drift - SNAP_INDEX) * FRAME_SECONDS)[:, None]) / dur
