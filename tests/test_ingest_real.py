@@ -135,3 +135,14 @@ def test_game_id_gives_the_season(ingested) -> None:
     _, lake = ingested
     assert lake_io.list_partitions(lake, "plays") == [(2018, 14)]
     assert lake_io.scan_table(lake, "plays").collect()["game_id"].unique().to_list() == [REAL_GAME_ID]
+
+
+def test_games_and_players_tables(ingested, real_game: pl.DataFrame) -> None:
+    _, lake = ingested
+    games = lake_io.scan_table(lake, "games").collect()
+    assert games.select("game_id", "season", "week").rows() == [(REAL_GAME_ID, 2018, 14)]
+    assert str(games["game_date"].item()) == "2018-12-06"
+    players = lake_io.scan_table(lake, "players").collect()
+    assert players.height == real_game["nflId"].drop_nulls().n_unique()
+    mariota = players.filter(pl.col("nfl_id") == 2552466)
+    assert mariota.select("display_name", "position").row(0) == ("Marcus Mariota", "QB")

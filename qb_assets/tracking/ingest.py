@@ -137,6 +137,8 @@ def ingest_source(
             ("tracking", result.tracking),
             ("plays", result.plays),
             ("quarantine", result.quarantine),
+            ("games", result.games),
+            ("players", result.players),
         ):
             lake_io.write_partition(lake, table, result.season, result.week, frame)
         summary.add(result)

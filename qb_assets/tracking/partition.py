@@ -50,6 +50,8 @@ class PartitionResult:
     tracking: pl.DataFrame
     plays: pl.DataFrame
     quarantine: pl.DataFrame
+    games: pl.DataFrame
+    players: pl.DataFrame
     rows_in: int
     duplicate_rows_dropped: int
     rows_quarantined: int
@@ -212,10 +214,50 @@ def ingest_partition(
         tracking=canonical,
         plays=plays,
         quarantine=quarantine,
+        games=_games_table(raw, aux, season, week),
+        players=_players_table(raw, aux),
         rows_in=rows_in,
         duplicate_rows_dropped=duplicates,
         rows_quarantined=rows_in - duplicates - canonical.height,
     )
+
+
+def _games_table(raw: pl.DataFrame, aux: AuxTables, season: int, week: int) -> pl.DataFrame:
+    """The partition's games: the games table's teams when present; the date always from gameId."""
+    games = raw.select(pl.col("game_id").drop_nulls().unique().sort())
+    if aux.games is not None:
+        games = games.join(aux.games.select("game_id", "home_team", "visitor_team"), on="game_id", how="left")
+    else:
+        games = games.with_columns(
+            pl.lit(None, pl.String).alias("home_team"), pl.lit(None, pl.String).alias("visitor_team")
+        )
+    date = pl.col("game_id").cast(pl.String).str.slice(0, 8).str.to_date("%Y%m%d", strict=False)
+    return games.select(
+        "game_id",
+        pl.lit(season, pl.Int32).alias("season"),
+        pl.lit(week, pl.Int32).alias("week"),
+        "home_team",
+        "visitor_team",
+        date.alias("game_date"),
+    )
+
+
+def _players_table(raw: pl.DataFrame, aux: AuxTables) -> pl.DataFrame:
+    """The players seen in the partition's tracking: names and positions from the players table, else
+    from the tracking rows (BDB 2019/2021/2024/2025 carry displayName, BDB 2021 position)."""
+    seen = (
+        raw.filter(pl.col("nfl_id").is_not_null())
+        .group_by("nfl_id")
+        .agg(pl.col("display_name").drop_nulls().first(), pl.col("position").drop_nulls().first())
+    )
+    if aux.players is not None:
+        seen = seen.join(aux.players, on="nfl_id", how="left").with_columns(
+            pl.coalesce("display_name_right", "display_name").alias("display_name"),
+            pl.coalesce("player_position", "position").alias("position"),
+        )
+    return seen.select(
+        "nfl_id", pl.col("display_name").cast(pl.String), pl.col("position").cast(pl.String)
+    ).sort("nfl_id")
 
 
 def _unidentified_rows(rows: pl.DataFrame) -> pl.DataFrame:
