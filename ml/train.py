@@ -15,6 +15,7 @@ makes the continuous SBP density at the jittered point the integer outcome's pro
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import time
@@ -55,6 +56,9 @@ class TrainConfig:
     test_weeks: tuple[int, ...] = ()
     test_fraction: float = 0.2
     validation_fraction: float = 0.15
+    # Channel indices whose sign flips under a left-right mirror of the play; training mirrors each
+    # play with probability 1/2 (data augmentation). Empty: no mirroring.
+    mirror_channels: tuple[int, ...] = ()
 
 
 @dataclass
@@ -168,6 +172,14 @@ def predict_raw(model: PassOutcomeNet, tensors: tuple[Tensor, ...], batch_size: 
     return torch.cat(outputs)
 
 
+def mirror_half(tensor: Tensor, channels: tuple[int, ...], generator: torch.Generator) -> Tensor:
+    """Mirror a random half of the plays of a (B, T, S, C) batch across the long axis."""
+    sign = torch.ones(tensor.shape[-1], device=tensor.device)
+    sign[list(channels)] = -1.0
+    flip = torch.rand(tensor.shape[0], generator=generator).to(tensor.device) < 0.5
+    return torch.where(flip[:, None, None, None], tensor * sign, tensor)
+
+
 def fit(
     model: PassOutcomeNet,
     data: TrainingData,
@@ -206,6 +218,8 @@ def fit(
         for start in range(0, len(order), config.batch_size):
             rows = order[start : start + config.batch_size]
             tensor, n_frames, tabular, label = (t[rows] for t in train)
+            if config.mirror_channels and tensor.dim() == 4:
+                tensor = mirror_half(tensor, config.mirror_channels, generator)
             jitter = torch.rand(label.shape, generator=None, device=device) - 0.5
             with autocast:
                 raw = model(tensor, n_frames, tabular)
@@ -290,6 +304,8 @@ def save_artifact(
     out.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), out / WEIGHTS_FILE)
     record = {
+        # The weights' content hash names the model version that scores carry.
+        "model_version": hashlib.sha256((out / WEIGHTS_FILE).read_bytes()).hexdigest()[:12],
         "train_config": asdict(config),
         "model": {
             "frame_shape": list(model.frame_shape) if model.frame_shape else None,
@@ -320,13 +336,9 @@ def load_artifact(
             f"{folder}: model was trained on feature schema {record['feature_schema_hash']}, "
             f"the features are {expected_schema_hash}; retrain with `qb-score train`"
         )
-    config = TrainConfig(
-        **{
-            **record["train_config"],
-            "dilations": tuple(record["train_config"]["dilations"]),
-            "test_weeks": tuple(record["train_config"]["test_weeks"]),
-        }
-    )
+    stored = record["train_config"]
+    # JSON has no tuples: restore the tuple-typed fields.
+    config = TrainConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in stored.items()})
     shape = record["model"]
     model = PassOutcomeNet(
         frame_shape=tuple(shape["frame_shape"]) if shape["frame_shape"] else None,

@@ -16,6 +16,7 @@ from ml.errors import ArtifactError
 from qb_assets.ranges import parse_int_ranges
 from qb_assets.tracking.formats import LAYOUT_CHOICES, LayoutError
 from qb_assets.tracking.source import SourceError
+from qb_assets.warehouse_cli import add_query_parser
 
 EXIT_INPUT_ERROR = 1
 EXIT_LAYOUT_ERROR = 2
@@ -70,6 +71,36 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     result = evaluate_model(args.lake, args.model, truth_path=args.truth, progress=_log)
     print(json.dumps(result, indent=2) if args.json else format_metrics_table(result))
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from qb_assets.scoring import score_lake  # noqa: PLC0415
+
+    summary = score_lake(args.lake, args.model, progress=_log)
+    if args.warehouse:
+        from qb_assets.warehouse import load_lake  # noqa: PLC0415
+
+        summary["warehouse"] = load_lake(args.lake, args.warehouse, progress=_log)
+    print(json.dumps(summary, indent=2, default=str))
+    return 0
+
+
+def cmd_chart(args: argparse.Namespace) -> int:
+    from qb_assets.charts import weekly_chart  # noqa: PLC0415
+
+    png, info = weekly_chart(args.warehouse, args.qb, args.season)
+    Path(args.out).write_bytes(png)
+    print(json.dumps({**info, "out": args.out}, indent=2))
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from qb_assets.scoring import explain_play  # noqa: PLC0415
+
+    png, info = explain_play(args.lake, args.model, args.game_id, args.play_id)
+    Path(args.out).write_bytes(png)
+    print(json.dumps({**info, "out": args.out}, indent=2))
     return 0
 
 
@@ -145,6 +176,29 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--truth", default=None, help="a synthetic season's truth.parquet: adds the oracle")
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(run=cmd_evaluate)
+
+    score = commands.add_parser("score", help="score every pass attempt and load the DuckDB warehouse")
+    score.add_argument("--lake", required=True)
+    score.add_argument("--model", required=True)
+    score.add_argument("--warehouse", default=None, help="DuckDB file to load the scores into")
+    score.set_defaults(run=cmd_score)
+
+    explain = commands.add_parser("explain", help="picture of one play's predicted distribution")
+    explain.add_argument("game_id", type=int)
+    explain.add_argument("play_id", type=int)
+    explain.add_argument("--lake", required=True)
+    explain.add_argument("--model", required=True)
+    explain.add_argument("--out", required=True, help="PNG file to write")
+    explain.set_defaults(run=cmd_explain)
+
+    add_query_parser(commands)
+
+    chart = commands.add_parser("chart", help="a QB's passing score by week with its 90% interval")
+    chart.add_argument("qb", help="the passer's nflId or display name")
+    chart.add_argument("--season", type=int, required=True)
+    chart.add_argument("--warehouse", required=True)
+    chart.add_argument("--out", required=True, help="PNG file to write")
+    chart.set_defaults(run=cmd_chart)
 
     pbp = commands.add_parser(
         "evaluate-pbp", help="SBP vs Gaussian vs trees on real play-by-play outcomes (situation features)"

@@ -7,6 +7,8 @@ import dagster as dg
 from qb_assets.assets.features import play_features
 from qb_assets.assets.ingest import raw_tracking
 from qb_assets.assets.model import baseline_models, model_evaluation, sbp_model, training_set
+from qb_assets.assets.scores import play_scores
+from qb_assets.assets.warehouse import warehouse
 from qb_assets.resources import default_resources
 
 ingest_job = dg.define_asset_job(
@@ -22,7 +24,16 @@ train_job = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[raw_tracking, play_features, training_set, sbp_model, baseline_models, model_evaluation],
+    assets=[
+        raw_tracking,
+        play_features,
+        training_set,
+        sbp_model,
+        baseline_models,
+        model_evaluation,
+        play_scores,
+        warehouse,
+    ],
     jobs=[ingest_job, train_job],
     resources=default_resources(),
 )

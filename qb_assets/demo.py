@@ -47,7 +47,12 @@ def run_demo(
     from qb_assets.assets.features import play_features  # noqa: PLC0415
     from qb_assets.assets.ingest import raw_tracking  # noqa: PLC0415
     from qb_assets.partitions import partition_key  # noqa: PLC0415
-    from qb_assets.resources import LakeResource, ModelStoreResource, TrackingSourceResource  # noqa: PLC0415
+    from qb_assets.resources import (  # noqa: PLC0415
+        LakeResource,
+        ModelStoreResource,
+        TrackingSourceResource,
+        WarehouseResource,
+    )
     from qb_assets.tracking.ingest import source_partitions  # noqa: PLC0415
 
     workdir = workdir.resolve()
@@ -71,6 +76,7 @@ def run_demo(
         "tracking_source": TrackingSourceResource(uri=source),
         "lake": LakeResource(root=lake),
         "model_store": ModelStoreResource(root=models, epochs=DEMO_EPOCHS),
+        "duckdb_warehouse": WarehouseResource(path=str(workdir / "warehouse.duckdb")),
     }
     instance = dg.DagsterInstance.get()
     totals = {"plays_in": 0, "plays_accepted": 0, "plays_quarantined": 0, "rows_in": 0}
@@ -97,12 +103,15 @@ def run_demo(
     print(json.dumps({**totals, "quarantine_reasons": reasons, **feature_totals, "lake": lake}, indent=2))
     if _games(lake) >= MIN_GAMES_TO_TRAIN:
         _model_stage(dg, instance, resources, models, log)
+        _score_stage(dg, instance, resources, partitions, log)
     else:
         log(f"model stage skipped: the source has fewer than {MIN_GAMES_TO_TRAIN} games to split")
     log(
         "open these runs in the Dagster UI with:\n"
         f"  DAGSTER_HOME={home} QB_SOURCE={source} QB_LAKE={lake} QB_MODELS={models} \\\n"
-        "    dagster dev -w workspace.yaml"
+        f"  QB_WAREHOUSE={workdir / 'warehouse.duckdb'} dagster dev -w workspace.yaml\n"
+        "and query the scores with:\n"
+        f'  qb-score query "SELECT * FROM qb_season_scores" --warehouse {workdir / "warehouse.duckdb"}'
     )
     return 0
 
@@ -129,3 +138,34 @@ def _model_stage(dg, instance, resources: dict, models: str, log: Callable[[str]
     )
     evaluation = json.loads((Path(models) / "evaluation.json").read_text())
     print("\nheld-out model comparison (synthetic truth = oracle):\n" + format_metrics_table(evaluation))
+
+
+SEASON_LEADERBOARD = """
+SELECT display_name AS passer, attempts, round(score_50_99, 1) AS score,
+       round(shrunk_percentile, 3) AS shrunk_percentile, round(nfl_passer_rating, 1) AS passer_rating
+FROM qb_season_scores ORDER BY score_50_99 DESC LIMIT 10"""
+SPLIT_LEADERBOARD = """
+SELECT split, arg_max(display_name, score_50_99) AS leader, round(max(score_50_99), 1) AS score,
+       count(*) AS passers
+FROM qb_split_scores GROUP BY split ORDER BY split"""
+
+
+def _score_stage(dg, instance, resources: dict, partitions: list, log: Callable[[str], None]) -> None:
+    """Score every week and load the warehouse through Dagster; print the leaderboards."""
+    from qb_assets.assets.scores import play_scores  # noqa: PLC0415
+    from qb_assets.assets.warehouse import warehouse  # noqa: PLC0415
+    from qb_assets.partitions import partition_key  # noqa: PLC0415
+    from qb_assets.warehouse_cli import run_query  # noqa: PLC0415
+
+    for index, (season, week) in enumerate(partitions, 1):
+        log(f"[{index}/{len(partitions)}] materializing play_scores, warehouse {season} week {week}")
+        dg.materialize(
+            [play_scores, warehouse],
+            partition_key=partition_key(season, week),
+            instance=instance,
+            resources=resources,
+            run_config=QUIET_RUN_CONFIG,
+        )
+    path = resources["duckdb_warehouse"].path
+    print("\nseason leaderboard (qb_season_scores):\n" + run_query(SEASON_LEADERBOARD, path, "table"))
+    print("\nsplit leaders (qb_split_scores):\n" + run_query(SPLIT_LEADERBOARD, path, "table"))

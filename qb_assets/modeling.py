@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from qb_assets.features.schema import schema_hash
+from qb_assets.features.schema import MIRROR_SIGN_CHANNELS, schema_hash
 from qb_assets.features.store import training_data
 
 Progress = Callable[[str], None] | None
@@ -29,7 +29,7 @@ def train_model(lake: str, model_dir: str | Path, progress: Progress = None, **o
     from ml.evaluate import pmf_metrics  # noqa: PLC0415
     from ml.train import TrainConfig, predict_raw, save_artifact, to_tensors, train_sbp  # noqa: PLC0415
 
-    config = replace(TrainConfig(), **overrides)
+    config = replace(TrainConfig(mirror_channels=MIRROR_SIGN_CHANNELS), **overrides)
     data, _ = training_data(lake)
     if progress:
         progress(f"training on {len(data.label):,} pass attempts from {data.meta['games']} games")
@@ -119,4 +119,9 @@ def evaluate_model(
     test_plays = plays.filter(pl.Series(split == "test"))
     oracle = oracle_pmf(Path(truth_path), test_plays) if truth_path else None
     result = evaluate_models(data, split, config, model, baselines, oracle_pmf=oracle)
-    return {**result, "model_dir": str(model_dir), "feature_schema_hash": record["feature_schema_hash"]}
+    return {
+        **result,
+        "model_dir": str(model_dir),
+        "feature_schema_hash": record["feature_schema_hash"],
+        "model_version": record["model_version"],
+    }

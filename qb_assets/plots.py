@@ -6,6 +6,7 @@ import base64
 import io
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -39,4 +40,52 @@ def pit_histograms(models: dict[str, dict]) -> bytes:
         axis.set_title(f"{name}: KS {models[name]['pit_ks']:.3f}")
         axis.set_xlabel("PIT")
     axes[0][0].set_ylabel("share of test plays")
+    return png_bytes(figure)
+
+
+def play_distribution(
+    grid_yd: np.ndarray,
+    density: np.ndarray,
+    thresholds: tuple[float, float],
+    actual_yd: float,
+    title: str,
+) -> bytes:
+    """A play's predicted yards density: the binned body, the two generalized-Pareto tails shaded,
+    the splice thresholds and the actual yards marked."""
+    lower, upper = thresholds
+    figure, axis = plt.subplots(figsize=(8, 3.6))
+    body = (grid_yd >= lower) & (grid_yd <= upper)
+    axis.fill_between(
+        grid_yd, density, where=body, step="mid", color="#4c72b0", alpha=0.75, label="binned body"
+    )
+    axis.fill_between(
+        grid_yd, density, where=grid_yd <= lower, color="#dd8452", alpha=0.8, label="lower GPD tail"
+    )
+    axis.fill_between(
+        grid_yd, density, where=grid_yd >= upper, color="#c44e52", alpha=0.8, label="upper GPD tail"
+    )
+    for threshold, name in ((lower, "t_L"), (upper, "t_U")):
+        axis.axvline(threshold, color="grey", linestyle=":", linewidth=1)
+        axis.text(threshold, density.max() * 1.02, name, ha="center", fontsize=8, color="grey")
+    axis.axvline(actual_yd, color="black", linewidth=2, label=f"actual: {actual_yd:+.0f} yd")
+    axis.set_xlabel("yards gained")
+    axis.set_ylabel("density")
+    axis.set_title(title, fontsize=9)
+    axis.legend(fontsize=8, loc="upper right")
+    return png_bytes(figure)
+
+
+def weekly_scores(
+    weeks: np.ndarray, score: np.ndarray, low: np.ndarray, high: np.ndarray, title: str
+) -> bytes:
+    """A QB's passing score by week with its 90% interval."""
+    figure, axis = plt.subplots(figsize=(7, 3.4))
+    axis.fill_between(weeks, low, high, color="#4c72b0", alpha=0.2, label="90% interval")
+    axis.plot(weeks, score, marker="o", color="#4c72b0", label="passing score")
+    axis.set_ylim(48, 100)
+    axis.set_xticks(weeks)
+    axis.set_xlabel("week")
+    axis.set_ylabel("score (50-99)")
+    axis.set_title(title, fontsize=9)
+    axis.legend(fontsize=8)
     return png_bytes(figure)

@@ -2,8 +2,8 @@
 
 Defaults come from environment variables so that ``dagster dev``, the nightly schedule and the CLI agree
 without repeating paths: ``QB_SOURCE`` (tracking folder), ``QB_LAKE`` (lake root), ``QB_LAYOUT``
-(``auto`` or a Big Data Bowl layout name), ``QB_MODELS`` (model artifacts). Relative defaults live
-under ``./work``.
+(``auto`` or a Big Data Bowl layout name), ``QB_MODELS`` (model artifacts), ``QB_WAREHOUSE`` (the
+DuckDB file). Relative defaults live under ``./work``.
 """
 
 from __future__ import annotations
@@ -64,8 +64,15 @@ class ModelStoreResource(dg.ConfigurableResource):
 
     def train_config(self):
         from ml.train import TrainConfig  # noqa: PLC0415 - torch only when a model is involved
+        from qb_assets.features.schema import MIRROR_SIGN_CHANNELS  # noqa: PLC0415
 
-        return replace(TrainConfig(), **self.overrides())
+        return replace(TrainConfig(mirror_channels=MIRROR_SIGN_CHANNELS), **self.overrides())
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB warehouse file: one read-write process at a time (the "duckdb" pool of 1)."""
+
+    path: str = "work/warehouse.duckdb"
 
 
 def default_resources() -> dict[str, dg.ConfigurableResource]:
@@ -77,5 +84,8 @@ def default_resources() -> dict[str, dg.ConfigurableResource]:
         "lake": LakeResource(root=dg.EnvVar("QB_LAKE").get_value("work/lake") or "work/lake"),
         "model_store": ModelStoreResource(
             root=dg.EnvVar("QB_MODELS").get_value("work/models") or "work/models"
+        ),
+        "duckdb_warehouse": WarehouseResource(
+            path=dg.EnvVar("QB_WAREHOUSE").get_value("work/warehouse.duckdb") or "work/warehouse.duckdb"
         ),
     }

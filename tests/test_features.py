@@ -117,6 +117,12 @@ def test_hand_built_play_every_feature() -> None:
     assert f["pass_rushers"] == 1  # player 5 is behind the LOS at x=30
     assert f["qb_speed_at_release"] == pytest.approx(2.0)
     assert f["target_depth_at_release_yd"] == pytest.approx(10.0)
+    assert f["target_speed_at_release_yd_s"] == 0.0 and f["target_downfield_speed_at_release_yd_s"] == 0.0
+    assert f["target_sideline_distance_at_release_yd"] == pytest.approx(160 / 3 - 30.0)
+    assert f["defenders_within_5yd_of_target_at_release"] == 1  # player 5 is 11.2 yd away
+    assert f["throw_distance_at_release_yd"] == pytest.approx(
+        math.hypot(11.0, 4.0)
+    )  # QB (29, 26) to (40, 30)
     assert f["is_deep"] is False and f["time_to_throw_bucket"] == "under_2_5s"
     assert f["situation_known"] is True and f["down"] == 3 and f["score_difference"] == -3
     assert f["n_frames"] == 3 and f["frames_truncated"] is False

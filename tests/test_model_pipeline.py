@@ -9,15 +9,20 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import polars as pl
 import pytest
 
+from qb_assets import lake as lake_io
 from qb_assets.assets.features import play_features
 from qb_assets.assets.ingest import raw_tracking
 from qb_assets.assets.model import baseline_models, model_evaluation, sbp_model, training_set
+from qb_assets.assets.scores import play_scores
 from qb_assets.features.schema import schema_hash
 from qb_assets.features.store import build_features
+from qb_assets.modeling import train_model
 from qb_assets.partitions import partition_key
 from qb_assets.resources import LakeResource, ModelStoreResource, TrackingSourceResource
+from qb_assets.scoring import score_lake
 from qb_assets.tracking.ingest import ingest_source
 from qb_assets.tracking.synthetic import generate_season
 
@@ -112,3 +117,80 @@ def test_dagster_model_assets(small_season, tmp_path: Path) -> None:
     assert "| sbp |" in metadata["metrics"].value and "| oracle |" in metadata["metrics"].value
     assert metadata["pit_histograms"].value.startswith("![PIT histograms](data:image/png;base64,")
     assert (tmp_path / "models" / "accepted_model.json").exists()
+
+    scored = dg.materialize(
+        [play_scores], partition_key=partition_key(2024, 3), instance=instance, resources=resources
+    )
+    assert scored.success
+    assert {e.check_name: e.passed for e in scored.get_asset_check_evaluations()} == {
+        "percentiles_in_unit_interval": True
+    }
+    assert scored.asset_materializations_for_node("play_scores")[0].metadata["heldout_plays"].value > 0
+    # Scoring only uses a model that passed the regression check.
+    (tmp_path / "models" / "accepted_model.json").unlink()
+    refused = dg.materialize(
+        [play_scores],
+        partition_key=partition_key(2024, 3),
+        instance=instance,
+        resources=resources,
+        raise_on_error=False,
+    )
+    assert not refused.success
+    assert "has not passed model_not_regressed" in str(
+        refused.get_step_failure_events()[0].step_failure_data.error
+    )
+
+
+@pytest.fixture(scope="module")
+def trained_model(small_season, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    _, lake = small_season
+    model = tmp_path_factory.mktemp("trained") / "sbp"
+    train_model(str(lake), model, epochs=6, test_weeks=(3,))
+    return model
+
+
+def test_play_scores(small_season, trained_model: Path) -> None:
+    _, lake = small_season
+    summary = score_lake(str(lake), trained_model)
+    scores = lake_io.scan_table(lake, "play_scores").collect()
+    features = lake_io.scan_table(lake, "features").collect()
+    assert summary["plays_scored"] == scores.height == features.height
+    assert scores["percentile"].is_between(0.0, 1.0).all()
+    ordered = scores.select(
+        (pl.col("q05") <= pl.col("q25"))
+        & (pl.col("q25") <= pl.col("predicted_median"))
+        & (pl.col("predicted_median") <= pl.col("q75"))
+        & (pl.col("q75") <= pl.col("q95"))
+    )
+    assert ordered.to_series().all()
+    assert scores["heldout"].to_list() == (scores["week"] == 3).to_list()
+    record = json.loads((trained_model / "config.json").read_text())
+    assert scores["model_version"].unique().to_list() == [record["model_version"]]
+    # An incompletion's percentile is where 0 yards falls: below every completion of 1+ yards in the
+    # same play's distribution, so incompletions score lower than completions on average.
+    by_result = dict(scores.group_by("pass_result").agg(pl.col("percentile").mean()).iter_rows())
+    assert by_result["I"] < by_result["C"]
+    assert scores.filter(pl.col("pass_result") == "IN")["percentile"].max() < by_result["C"]
+
+
+def test_explain_draws_the_play(small_season, trained_model: Path, tmp_path: Path) -> None:
+    _, lake = small_season
+    game_id, play_id = (
+        lake_io.scan_table(lake, "features").select("game_id", "play_id").head(1).collect().row(0)
+    )
+    out = tmp_path / "play.png"
+    result = _cli(
+        "explain",
+        str(game_id),
+        str(play_id),
+        "--lake",
+        str(lake),
+        "--model",
+        str(trained_model),
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
+    info = json.loads(result.stdout)
+    assert 0.0 <= info["percentile"] <= 1.0 and f"play {play_id}" in info["title"]

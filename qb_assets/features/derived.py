@@ -8,7 +8,9 @@ Conventions (ours where NGS publishes no geometric rule):
 * ``defenders_within_2yd_of_target_*``: defenders within 2 yd of the target receiver.
 * ``target_separation_at_release_yd``: the target's distance to his nearest defender at the release.
 * distances are capped at 30 yd; a side with no tracked defender reads as 30 yd.
-* ``target_depth_at_release_yd``: the target's x minus the line of scrimmage at the release.
+* ``target_depth_at_release_yd``: the target's x minus the line of scrimmage at the release; with his
+  speed, downfield speed, distance to the nearer sideline, defenders within 5 yd (room to run) and the
+  QB-to-target distance (how far the throw must travel), all at the release.
 * ``is_deep``: air yards >= 20 (NGS deep passes); ``time_to_throw_bucket``: < 2.5 s, 2.5-4.0 s, > 4.0 s.
 
 Only pass attempts (C, I, IN) with a release are featurized. An attempt with no target (a throwaway:
@@ -22,9 +24,10 @@ import polars as pl
 
 from qb_assets.features.schema import STATIC_DEFAULTS
 from qb_assets.tracking.events import PLAY_KEY
-from qb_assets.tracking.schema import PASS_ATTEMPT_RESULTS, SIDE_DEFENSE, SIDE_FOOTBALL
+from qb_assets.tracking.schema import FIELD_WIDTH_YD, PASS_ATTEMPT_RESULTS, SIDE_DEFENSE, SIDE_FOOTBALL
 
 NEAR_YD = 2.0
+ROOM_YD = 5.0  # defenders this close to the target at the release limit his room to run
 # Distances are capped (and a side with no tracked defender reads as the cap) so inputs stay bounded.
 DISTANCE_CAP_YD = 30.0
 DEEP_AIR_YARDS = 20.0
@@ -46,7 +49,7 @@ def _at(tracking: pl.DataFrame, plays: pl.DataFrame, frame_column: str) -> pl.Da
 
 
 def _player(rows: pl.DataFrame, plays: pl.DataFrame, id_column: str, prefix: str) -> pl.DataFrame:
-    """One player's x, y, s per play, the player named by ``id_column`` of ``plays``."""
+    """One player's x, y, s, vx per play, the player named by ``id_column`` of ``plays``."""
     return rows.join(
         plays.select(*PLAY_KEY, pl.col(id_column).alias("nfl_id")), on=[*PLAY_KEY, "nfl_id"]
     ).select(
@@ -54,6 +57,7 @@ def _player(rows: pl.DataFrame, plays: pl.DataFrame, id_column: str, prefix: str
         pl.col("x").alias(f"{prefix}_x"),
         pl.col("y").alias(f"{prefix}_y"),
         pl.col("s").alias(f"{prefix}_s"),
+        pl.col("vx").alias(f"{prefix}_vx"),
     )
 
 
@@ -66,7 +70,11 @@ def _defenders_around(rows: pl.DataFrame, anchor: pl.DataFrame, prefix: str) -> 
         rows.filter(pl.col("side") == SIDE_DEFENSE)
         .join(anchor, on=PLAY_KEY)
         .group_by(PLAY_KEY)
-        .agg((distance <= NEAR_YD).sum().cast(pl.Int32).alias("near"), distance.min().alias("nearest"))
+        .agg(
+            (distance <= NEAR_YD).sum().cast(pl.Int32).alias("near"),
+            (distance <= ROOM_YD).sum().cast(pl.Int32).alias("around"),
+            distance.min().alias("nearest"),
+        )
     )
 
 
@@ -82,7 +90,11 @@ def derived_features(tracking: pl.DataFrame, plays: pl.DataFrame) -> tuple[pl.Da
     target = _player(at_release, attempts, "target_nfl_id", "target")
     target_arrival = _player(at_arrival, attempts, "target_nfl_id", "target")
     around_target = _defenders_around(at_release, target, "target").rename(
-        {"near": "defenders_within_2yd_of_target_at_release", "nearest": "target_separation_at_release_yd"}
+        {
+            "near": "defenders_within_2yd_of_target_at_release",
+            "around": "defenders_within_5yd_of_target_at_release",
+            "nearest": "target_separation_at_release_yd",
+        }
     )
     around_target_arrival = _defenders_around(at_arrival, target_arrival, "target").select(
         *PLAY_KEY, pl.col("near").alias("defenders_within_2yd_of_target_at_arrival")
@@ -142,6 +154,7 @@ def derived_features(tracking: pl.DataFrame, plays: pl.DataFrame) -> tuple[pl.Da
         pl.col("defenders_within_2yd_of_target_at_release").fill_null(0),
         pl.col("defenders_within_2yd_of_target_at_arrival").fill_null(0),
         pl.col("pass_rushers").fill_null(0),
+        pl.col("defenders_within_5yd_of_target_at_release").fill_null(0),
         pl.col("target_separation_at_release_yd")
         .clip(upper_bound=DISTANCE_CAP_YD)
         .fill_null(DISTANCE_CAP_YD),
@@ -150,6 +163,14 @@ def derived_features(tracking: pl.DataFrame, plays: pl.DataFrame) -> tuple[pl.Da
         .fill_null(DISTANCE_CAP_YD),
         (pl.col("qb_nearest_defender_at_release_yd") <= NEAR_YD).fill_null(False).alias("under_pressure"),
         pl.col("qb_s").alias("qb_speed_at_release"),
+        pl.col("target_s").alias("target_speed_at_release_yd_s"),
+        pl.col("target_vx").alias("target_downfield_speed_at_release_yd_s"),
+        pl.min_horizontal(pl.col("target_y"), FIELD_WIDTH_YD - pl.col("target_y"))
+        .clip(lower_bound=0.0)
+        .alias("target_sideline_distance_at_release_yd"),
+        ((pl.col("target_x") - pl.col("qb_x")) ** 2 + (pl.col("target_y") - pl.col("qb_y")) ** 2)
+        .sqrt()
+        .alias("throw_distance_at_release_yd"),
         (pl.col("target_x") - pl.col("line_of_scrimmage_x")).alias("target_depth_at_release_yd"),
         (pl.col("air_yards") >= DEEP_AIR_YARDS).fill_null(False).alias("is_deep"),
         pl.when(ttt < QUICK_S)

@@ -43,6 +43,12 @@ CHANNELS = (
     "o_sin",
     "o_cos",
 )
+# Channels whose sign flips when a play is mirrored across the field's long axis (y -> -y): the field is
+# symmetric, so training may mirror plays at random (the y offset, vy, ay and the cosines of the
+# clockwise-from-+y angles).
+MIRROR_SIGN_CHANNELS = tuple(
+    CHANNELS.index(c) for c in ("y_from_ball_at_snap_yd", "vy_yd_s", "ay_yd_s2", "dir_cos", "o_cos")
+)
 # Static situation; missing values (tracking-only sources) are imputed and flagged by situation_known.
 STATIC_INPUTS = (
     "down",
@@ -71,6 +77,11 @@ DERIVED_INPUTS = (
     "pass_rushers",
     "qb_speed_at_release",
     "target_depth_at_release_yd",
+    "target_speed_at_release_yd_s",
+    "target_downfield_speed_at_release_yd_s",
+    "target_sideline_distance_at_release_yd",
+    "defenders_within_5yd_of_target_at_release",
+    "throw_distance_at_release_yd",
 )
 ANALYSIS_ONLY = (
     "defenders_within_2yd_of_target_at_arrival",

@@ -1,0 +1,174 @@
+"""``qb-score query "SQL" --warehouse FILE [--format table|csv|json]``: one read-only SQL statement
+against the warehouse, printed as an aligned table, CSV or JSON (a list of row objects).
+
+The file is opened with ``read_only=True``, so DuckDB itself refuses any write; statements that would
+act outside the file even on a read-only connection (COPY, EXPORT, ATTACH, INSTALL, LOAD, ...) are
+refused before they run. Every refusal or failure is a ValueError with a one-line message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import math
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+FORMATS = ("table", "csv", "json")
+# Statement types that only read. DESCRIBE, SHOW, SUMMARIZE and FROM-first queries parse as SELECT.
+READ_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+# Types that DuckDB refuses on a read-only connection anyway: run them, and report its message.
+WRITE_STATEMENTS = {
+    getattr(duckdb.StatementType, name)
+    for name in (
+        "INSERT",
+        "UPDATE",
+        "DELETE",
+        "CREATE",
+        "DROP",
+        "ALTER",
+        "CREATE_FUNC",
+        "VACUUM",
+        "ANALYZE",
+        "MERGE_INTO",
+    )
+    if hasattr(duckdb.StatementType, name)
+}
+READ_ONLY_PREFIX = "the warehouse is opened read-only"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _execute(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[tuple]]:
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise ValueError(f"query failed: {_first_line(exc)}") from exc
+    if len(statements) != 1:
+        raise ValueError(f"query takes exactly one SQL statement, got {len(statements)}")
+    statement = statements[0]
+    kind = statement.type
+    if kind not in READ_STATEMENTS and kind not in WRITE_STATEMENTS:
+        name = getattr(kind, "name", str(kind))
+        raise ValueError(f"{READ_ONLY_PREFIX}: {name} statements are not allowed here")
+    try:
+        result = con.execute(statement.query)
+        columns = [d[0] for d in result.description or []]
+        return columns, result.fetchall()
+    except duckdb.Error as exc:
+        message = _first_line(exc)
+        if kind in WRITE_STATEMENTS or "read-only" in message:
+            raise ValueError(f"{READ_ONLY_PREFIX}: {message}") from exc
+        raise ValueError(f"query failed: {message}") from exc
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, date | datetime | time):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, bool | int | float | str) or value is None:
+        return value
+    return str(value)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        # Four decimals read well for percentiles, ratings and yards alike; trailing zeros dropped.
+        return f"{value:.4f}".rstrip("0").rstrip(".") if math.isfinite(value) else str(value)
+    return str(value)
+
+
+def format_table(columns: list[str], rows: list[tuple]) -> str:
+    """Aligned columns: numbers right-aligned, text left-aligned, a dashed rule under the header."""
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+    numeric = []
+    for i in range(len(columns)):
+        values = [r[i] for r in rows if r[i] is not None]
+        # bool is an int subclass, but true/false read better left-aligned like text.
+        numeric.append(
+            bool(values)
+            and all(isinstance(v, int | float | Decimal) and not isinstance(v, bool) for v in values)
+        )
+
+    def line(values: list[str]) -> str:
+        parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric, strict=True)]
+        return "  ".join(parts).rstrip()
+
+    out = [line(columns), "  ".join("-" * w for w in widths)]
+    out += [line(r) for r in cells]
+    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(out)
+
+
+def format_csv(columns: list[str], rows: list[tuple]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    # Empty for NULL, true/false for booleans (as DuckDB's own CSV writer), everything else as str().
+    writer.writerows(
+        [["" if v is None else str(v).lower() if isinstance(v, bool) else v for v in row] for row in rows]
+    )
+    return buffer.getvalue().rstrip("\n")
+
+
+def format_json(columns: list[str], rows: list[tuple]) -> str:
+    records = [{c: _json_value(v) for c, v in zip(columns, row, strict=True)} for row in rows]
+    return json.dumps(records, indent=2)
+
+
+def run_query(sql: str, warehouse: str, fmt: str = "table") -> str:
+    """Run one statement read-only against the warehouse file and return it formatted as ``fmt``."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    path = Path(warehouse)
+    if not path.is_file():
+        raise ValueError(f"no warehouse file at {path} (build one with the warehouse load first)")
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        # Typically the file lock of a running load (one read-write process excludes readers).
+        raise ValueError(f"cannot open the warehouse {path} read-only: {_first_line(exc)}") from exc
+    try:
+        columns, rows = _execute(con, sql)
+    finally:
+        con.close()
+    formatter = {"table": format_table, "csv": format_csv, "json": format_json}[fmt]
+    return formatter(columns, rows)
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    print(run_query(args.sql, args.warehouse, args.format))
+    return 0
+
+
+def add_query_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add ``query "SQL" --warehouse FILE [--format table|csv|json]`` to the qb-score subcommands."""
+    query = subparsers.add_parser(
+        "query", help="run one read-only SQL statement against the warehouse (views: see sql/README.md)"
+    )
+    query.add_argument("sql", help='one SQL statement, e.g. "SELECT * FROM qb_season_scores LIMIT 5"')
+    query.add_argument("--warehouse", required=True, help="the warehouse DuckDB file")
+    query.add_argument("--format", default="table", choices=FORMATS, help="output format (default: table)")
+    query.set_defaults(run=cmd_query)
+    return query
