@@ -23,7 +23,7 @@ from ml.tcn import PassOutcomeNet, count_flops_per_play
 from ml.train import TrainConfig, TrainingData, fit, sbp_distribution, sbp_loss, sbp_nll
 
 SHAPE = (60, 22, 10)
-TABULAR = 16
+TABULAR = 21  # static + derived model inputs
 
 
 def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:
@@ -100,7 +100,7 @@ def training_plays_per_s(n: int, epochs: int = 2) -> float:
     )
     split = np.where(np.arange(n) % 10 == 0, "validation", "train").astype(object)
     config = TrainConfig(epochs=epochs, patience=epochs)
-    model = PassOutcomeNet(SHAPE, TABULAR, YARD_BIN_COUNT + 4)
+    model = PassOutcomeNet(SHAPE, TABULAR, YARD_BIN_COUNT + 4, channels=config.channels, hidden=config.hidden)
     history = fit(
         model,
         data,
@@ -123,7 +123,9 @@ def main() -> None:
     peak = matmul_gflops()
     batch = inputs(args.plays)
     single = tuple(t[:1] for t in batch)
-    model, plain = PassOutcomeNet(SHAPE, TABULAR, YARD_BIN_COUNT + 4), PlainTCN()
+    config = TrainConfig()  # the trained model's size
+    model = PassOutcomeNet(SHAPE, TABULAR, YARD_BIN_COUNT + 4, channels=config.channels, hidden=config.hidden)
+    plain = PlainTCN()
     rows = []
     for name, net in (("plain 64-channel TCN (baseline)", plain), ("qb-score PassOutcomeNet", model)):
         batched = score_us_per_play(net, batch, repeats=5)

@@ -39,18 +39,20 @@ METRICS_FILE = "metrics.json"
 
 @dataclass
 class TrainConfig:
-    epochs: int = 30
+    epochs: int = 40
     batch_size: int = 256
     learning_rate: float = 3e-3
-    weight_decay: float = 1e-4
-    patience: int = 5
+    weight_decay: float = 1e-3
+    patience: int = 6
     seed: int = 0
     device: str = "auto"
-    channels: int = 32
+    # Sized on a full synthetic season (about 11,000 training plays): 16 channels and strong dropout
+    # generalize better than 32 channels, which overfit within a dozen epochs.
+    channels: int = 16
     hidden: int = 64
     kernel_size: int = 3
     dilations: tuple[int, ...] = (1, 2, 4, 8)
-    dropout: float = 0.1
+    dropout: float = 0.3
     tail_percentile: float = 0.05
     xi_max: float = 0.9  # keeps the mean finite (xi < 1)
     test_weeks: tuple[int, ...] = ()

@@ -122,9 +122,8 @@ def test_dagster_model_assets(small_season, tmp_path: Path) -> None:
         [play_scores], partition_key=partition_key(2024, 3), instance=instance, resources=resources
     )
     assert scored.success
-    assert {e.check_name: e.passed for e in scored.get_asset_check_evaluations()} == {
-        "percentiles_in_unit_interval": True
-    }
+    checks = {e.check_name: e.passed for e in scored.get_asset_check_evaluations()}
+    assert checks == {"percentiles_in_unit_interval": True, "heldout_percentiles_uniform": True}
     assert scored.asset_materializations_for_node("play_scores")[0].metadata["heldout_plays"].value > 0
     # Scoring only uses a model that passed the regression check.
     (tmp_path / "models" / "accepted_model.json").unlink()

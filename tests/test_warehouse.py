@@ -23,7 +23,7 @@ from qb_assets.warehouse_cli import add_query_parser, run_query
 SEASON = 2024
 K = 60  # prior_attempts() in sql/schema.sql
 Z90 = 1.6448536269514722
-README = Path(__file__).resolve().parents[1] / "sql" / "README.md"
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 # (game_id, week, home, visitor): every team plays once a week, so the season has 2 team games and the
 # season qualification threshold is 14 * 2 = 28 attempts.
@@ -35,7 +35,7 @@ GAMES = [
 ]
 # nfl_id -> (name, team, {week: attempts}); the attempt counts sit on the qualification edges.
 QBS = {
-    101: ("Josh Allen", "AAA", {1: 300, 2: 300}),  # the name of sql/README.md's examples; a large sample
+    101: ("Josh Allen", "AAA", {1: 300, 2: 300}),  # the name in the README examples; a large sample
     102: ("Edge Nine", "BBB", {1: 9, 2: 18}),  # game 9 (< 10), week 9 (< 10), season 27 (< 28)
     103: ("Edge Ten", "CCC", {1: 10, 2: 18}),  # game 10, week 10, season 28: all qualified
     104: ("Rating Line", "DDD", {1: 30}),  # 20/30, 250 yds, 2 TD, 1 INT (a pick-six)
