@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -26,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import Tensor
+from tqdm import tqdm
 
 from ml.errors import ArtifactError
 from ml.sbp import YARD_BIN_COUNT, YARD_BINS, SplicedBinnedPareto, sbp_from_raw
@@ -217,7 +219,14 @@ def fit(
         model.train()
         order = torch.randperm(len(train_rows), generator=generator).to(device)
         epoch_loss, epoch_started = 0.0, time.perf_counter()
-        for start in range(0, len(order), config.batch_size):
+        batches = tqdm(
+            range(0, len(order), config.batch_size),
+            desc=f"epoch {epoch}/{config.epochs}",
+            unit="batch",
+            leave=False,
+            disable=progress is None or not sys.stderr.isatty(),  # a bar on a terminal, lines in logs
+        )
+        for start in batches:
             rows = order[start : start + config.batch_size]
             tensor, n_frames, tabular, label = (t[rows] for t in train)
             if config.mirror_channels and tensor.dim() == 4:

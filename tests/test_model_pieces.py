@@ -77,7 +77,15 @@ def test_split_is_by_game_and_deterministic() -> None:
 
 
 def test_artifact_refuses_another_feature_schema(tmp_path: Path) -> None:
-    net = PassOutcomeNet((60, 22, 10), tabular_features=16, out_features=114)
+    config = TrainConfig()
+    net = PassOutcomeNet(
+        (60, 22, 10),
+        tabular_features=16,
+        out_features=114,
+        channels=config.channels,
+        hidden=config.hidden,
+        dropout=config.dropout,
+    )
     meta = {"feature_schema_hash": "abc123", "plays": 10}
     save_artifact(tmp_path, net, TrainConfig(), meta, {"nll": 1.0})
     model, config, record = load_artifact(tmp_path, "abc123")

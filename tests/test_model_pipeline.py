@@ -25,6 +25,8 @@ from qb_assets.resources import LakeResource, ModelStoreResource, TrackingSource
 from qb_assets.scoring import score_lake
 from qb_assets.tracking.ingest import ingest_source
 from qb_assets.tracking.synthetic import generate_season
+from qb_assets.validity import validity_report
+from qb_assets.warehouse import load_lake
 
 
 @pytest.fixture(scope="module")
@@ -193,3 +195,14 @@ def test_explain_draws_the_play(small_season, trained_model: Path, tmp_path: Pat
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
     info = json.loads(result.stdout)
     assert 0.0 <= info["percentile"] <= 1.0 and f"play {play_id}" in info["title"]
+
+
+def test_validity_report_on_the_small_season(small_season, trained_model: Path, tmp_path: Path) -> None:
+    source, lake = small_season
+    score_lake(str(lake), trained_model)
+    load_lake(str(lake), tmp_path / "warehouse.duckdb")
+    report = validity_report(tmp_path / "warehouse.duckdb", source / "skills.parquet", 2024, min_attempts=40)
+    assert report["starters_ranked"] >= 12 and report["qbs_in_both_halves"] >= 8
+    # Three weeks are too few to rank QBs well, but better QBs must already score higher on average.
+    assert report["spearman_score_vs_true_skill"] > 0.2
+    assert -1.0 <= report["split_half_score"] <= 1.0 and -1.0 <= report["split_half_passer_rating"] <= 1.0
