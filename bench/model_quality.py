@@ -58,7 +58,7 @@ def main() -> None:
     parser.add_argument("--weeks", default="1-17")
     parser.add_argument("--games-per-week", type=int, default=16)
     parser.add_argument("--test-weeks", default="14-17")
-    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args()

@@ -41,3 +41,16 @@ def weekly_chart(warehouse: str, qb: str, season: int) -> tuple[bytes, dict]:
         "weeks": len(rows),
         "final_score": float(score[-1]),
     }
+
+
+def leader_chart(warehouse: str, season: int) -> bytes | None:
+    """The weekly chart of the season's current leader by score (None before any score is loaded)."""
+    con = connect(warehouse, read_only=True)
+    try:
+        leader = con.execute(
+            "SELECT passer_nfl_id FROM qb_season_scores WHERE season = ? ORDER BY score_50_99 DESC LIMIT 1",
+            [season],
+        ).fetchone()
+    finally:
+        con.close()
+    return weekly_chart(warehouse, str(leader[0]), season)[0] if leader else None

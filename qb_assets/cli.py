@@ -162,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train the TCN + SBP model on the feature store")
     train.add_argument("--lake", required=True)
     train.add_argument("--model", required=True, help="artifact folder to write")
-    train.add_argument("--epochs", type=int, default=40)
+    train.add_argument("--epochs", type=int, default=60)
     train.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     train.add_argument("--seed", type=int, default=0)
     train.add_argument(

@@ -10,17 +10,12 @@ from qb_assets.assets.model import baseline_models, model_evaluation, sbp_model,
 from qb_assets.assets.scores import play_scores
 from qb_assets.assets.warehouse import warehouse
 from qb_assets.resources import default_resources
-
-ingest_job = dg.define_asset_job(
-    "ingest_week",
-    selection=[raw_tracking, play_features],
-    description="Ingest one season x week of tracking into the lake and build its features.",
-)
-
-train_job = dg.define_asset_job(
-    "train_model",
-    selection=[training_set, sbp_model, baseline_models, model_evaluation],
-    description="Gather the feature store, train the SBP model and the baselines, evaluate them.",
+from qb_assets.schedules import (
+    full_refresh,
+    new_tracking_files,
+    nightly_season_refresh,
+    train_model,
+    weekly_refresh,
 )
 
 defs = dg.Definitions(
@@ -34,6 +29,8 @@ defs = dg.Definitions(
         play_scores,
         warehouse,
     ],
-    jobs=[ingest_job, train_job],
+    jobs=[weekly_refresh, train_model, full_refresh],
+    schedules=[nightly_season_refresh],
+    sensors=[new_tracking_files],
     resources=default_resources(),
 )

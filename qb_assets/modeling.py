@@ -69,29 +69,16 @@ def oracle_pmf(truth_path: Path, plays: pl.DataFrame, which: str = "qb") -> np.n
     return truth_integer_pmf(ordered, YARD_GRID, which=which)
 
 
-def _artifact_split(data, config) -> np.ndarray:
-    from ml.train import split_by_game  # noqa: PLC0415
-
-    return split_by_game(
-        data.game_id,
-        data.week,
-        seed=config.seed,
-        test_weeks=config.test_weeks,
-        test_fraction=config.test_fraction,
-        validation_fraction=config.validation_fraction,
-    )
-
-
 def train_baseline_models(
     lake: str, model_dir: str | Path, baselines_dir: str | Path, progress: Progress = None
 ) -> dict:
     """Train the Gaussian head and the trees on the SBP artifact's split; save them to ``baselines_dir``."""
     from ml.compare import train_baselines  # noqa: PLC0415
-    from ml.train import load_artifact  # noqa: PLC0415
+    from ml.train import config_split, load_artifact  # noqa: PLC0415
 
     data, _ = training_data(lake)
     _, config, _ = load_artifact(model_dir, data.meta["feature_schema_hash"])
-    baselines = train_baselines(data, _artifact_split(data, config), config, progress)
+    baselines = train_baselines(data, config_split(data, config), config, progress)
     baselines.save(baselines_dir, config, data.meta)
     return {"baselines_dir": str(baselines_dir), "trees_rounds": int(baselines.trees.best_iteration or 0)}
 
@@ -107,11 +94,11 @@ def evaluate_model(
     ``baselines_dir`` when given, else trained here on the same split), the empirical marginal, and the
     oracle when a synthetic season's truth is given."""
     from ml.compare import Baselines, evaluate_models, train_baselines  # noqa: PLC0415
-    from ml.train import load_artifact  # noqa: PLC0415
+    from ml.train import config_split, load_artifact  # noqa: PLC0415
 
     data, plays = training_data(lake)
     model, config, record = load_artifact(model_dir, data.meta["feature_schema_hash"])
-    split = _artifact_split(data, config)
+    split = config_split(data, config)
     if baselines_dir is not None:
         baselines = Baselines.load(baselines_dir, data.meta["feature_schema_hash"])
     else:

@@ -45,7 +45,7 @@ class ModelStoreResource(dg.ConfigurableResource):
     """Where model artifacts live, and the training settings the model assets use."""
 
     root: str = "work/models"
-    epochs: int = 40
+    epochs: int = 60
     device: str = "auto"
     seed: int = 0
     test_weeks: str = ""  # e.g. "14-17"; empty: 20% of games by hashed id

@@ -40,21 +40,14 @@ def score_partition(lake: str, model_dir: str | Path, season: int, week: int) ->
     import torch  # noqa: PLC0415 - torch only when scoring
 
     from ml.score import score_plays  # noqa: PLC0415
-    from ml.train import load_artifact, split_by_game, to_tensors  # noqa: PLC0415
+    from ml.train import config_split, load_artifact, to_tensors  # noqa: PLC0415
 
     data, plays = training_data(lake, [(season, week)])
     model, config, record = load_artifact(model_dir, data.meta["feature_schema_hash"])
     scores = score_plays(
         model, config, to_tensors(data, np.arange(len(data.label)), torch.device("cpu")), data.label
     )
-    heldout = split_by_game(
-        data.game_id,
-        data.week,
-        seed=config.seed,
-        test_weeks=config.test_weeks,
-        test_fraction=config.test_fraction,
-        validation_fraction=config.validation_fraction,
-    )
+    heldout = config_split(data, config)
     frame = plays.select(
         "game_id",
         "play_id",

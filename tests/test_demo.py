@@ -73,3 +73,7 @@ def test_demo_embedded_default_runs_the_whole_graph(tmp_path: Path) -> None:
         ):
             assert instance.get_latest_materialization_event(dg.AssetKey(asset)) is not None, asset
         assert all(run.is_success for run in instance.get_runs())
+        loaded = instance.get_latest_materialization_event(dg.AssetKey("warehouse")).asset_materialization
+        assert loaded.metadata["season_leader_by_week"].value.startswith(
+            "![the season's leader](data:image/png"
+        )

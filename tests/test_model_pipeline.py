@@ -126,7 +126,11 @@ def test_dagster_model_assets(small_season, tmp_path: Path) -> None:
     assert scored.success
     checks = {e.check_name: e.passed for e in scored.get_asset_check_evaluations()}
     assert checks == {"percentiles_in_unit_interval": True, "heldout_percentiles_uniform": True}
-    assert scored.asset_materializations_for_node("play_scores")[0].metadata["heldout_plays"].value > 0
+    score_metadata = scored.asset_materializations_for_node("play_scores")[0].metadata
+    assert score_metadata["heldout_plays"].value > 0
+    assert score_metadata["best_play"].value.startswith(
+        "![the week's best-scored play](data:image/png;base64,"
+    )
     # Scoring only uses a model that passed the regression check.
     (tmp_path / "models" / "accepted_model.json").unlink()
     refused = dg.materialize(

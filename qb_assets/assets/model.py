@@ -23,18 +23,11 @@ from qb_assets.resources import LakeResource, ModelStoreResource, TrackingSource
 def training_set(
     context: dg.AssetExecutionContext, lake: LakeResource, model_store: ModelStoreResource
 ) -> dg.MaterializeResult:
-    from ml.train import split_by_game  # noqa: PLC0415
+    from ml.train import config_split  # noqa: PLC0415
 
     data, _ = training_data(lake.root)
     config = model_store.train_config()
-    split = split_by_game(
-        data.game_id,
-        data.week,
-        seed=config.seed,
-        test_weeks=config.test_weeks,
-        test_fraction=config.test_fraction,
-        validation_fraction=config.validation_fraction,
-    )
+    split = config_split(data, config)
     counts = {name: int((split == name).sum()) for name in ("train", "validation", "test")}
     manifest = {**{k: v for k, v in data.meta.items() if k != "feature_schema"}, "split_plays": counts}
     Path(model_store.root).mkdir(parents=True, exist_ok=True)

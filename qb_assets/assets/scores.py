@@ -9,8 +9,9 @@ from qb_assets.assets.features import play_features
 from qb_assets.assets.model import model_evaluation
 from qb_assets.checks import PLAY_SCORES_CHECKS, accepted_model_version, play_scores_check_results
 from qb_assets.partitions import season_week, season_week_partitions
+from qb_assets.plots import markdown_image
 from qb_assets.resources import LakeResource, ModelStoreResource
-from qb_assets.scoring import score_partition
+from qb_assets.scoring import explain_play, score_partition
 
 
 @dg.asset(
@@ -32,8 +33,15 @@ def play_scores(
             f"model {version} in {model_store.sbp_dir} has not passed model_not_regressed; not scoring"
         )
     scores = score_partition(lake.root, model_store.sbp_dir, season, week)
+    pictures = {}
+    if scores.height:
+        # The week's best-scored play, drawn: its predicted distribution and where the result fell.
+        best = scores.sort("percentile", descending=True).row(0, named=True)
+        png, _ = explain_play(lake.root, model_store.sbp_dir, best["game_id"], best["play_id"])
+        pictures["best_play"] = dg.MetadataValue.md(markdown_image(png, "the week's best-scored play"))
     return dg.MaterializeResult(
         metadata={
+            **pictures,
             "plays_scored": scores.height,
             "mean_percentile": float(scores["percentile"].mean()) if scores.height else None,
             "heldout_plays": int(scores["heldout"].sum()),

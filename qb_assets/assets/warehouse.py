@@ -3,8 +3,10 @@
 import dagster as dg
 
 from qb_assets.assets.scores import play_scores
+from qb_assets.charts import leader_chart
 from qb_assets.checks import WAREHOUSE_CHECKS, warehouse_check_results
 from qb_assets.partitions import season_week, season_week_partitions
+from qb_assets.plots import markdown_image
 from qb_assets.resources import LakeResource, WarehouseResource
 from qb_assets.warehouse import load_lake
 
@@ -26,8 +28,15 @@ def warehouse(
     summary = load_lake(
         lake.root, duckdb_warehouse.path, partitions=[(season, week)], progress=context.log.info
     )
+    chart = leader_chart(duckdb_warehouse.path, season)
+    pictures = (
+        {"season_leader_by_week": dg.MetadataValue.md(markdown_image(chart, "season leader"))}
+        if chart
+        else {}
+    )
     return dg.MaterializeResult(
         metadata={
+            **pictures,
             **{f"{table}_rows": rows for table, rows in summary["rows"].items()},
             "warehouse": dg.MetadataValue.path(duckdb_warehouse.path),
         },

@@ -153,8 +153,13 @@ def ingest_source(
     return summary.as_dict()
 
 
-def source_partitions(source: str | Path | TrackingSource) -> list[PartitionKey]:
-    """The (season, week) partitions a source's tracking files fall into."""
+def plan_source(source: str | Path | TrackingSource) -> dict[PartitionKey, list[SourceFile]]:
+    """The (season, week) partitions of a source and the tracking files of each."""
     src = source if not isinstance(source, str | Path) else open_source(source)
     files = src.list_files()
-    return list(plan_partitions(src, files, AuxTables.load(src, files).games))
+    return plan_partitions(src, files, AuxTables.load(src, files).games)
+
+
+def source_partitions(source: str | Path | TrackingSource) -> list[PartitionKey]:
+    """The (season, week) partitions a source's tracking files fall into."""
+    return list(plan_source(source))

@@ -73,6 +73,10 @@ class TrackingSource(Protocol):
         schema_overrides: dict[str, pl.DataType] | None = None,
     ) -> pl.DataFrame: ...
 
+    def fingerprint(self, file: SourceFile) -> str:
+        """A string that changes when the file's content may have changed (size and modification time)."""
+        ...
+
 
 def read_table_file(
     uri: str,
@@ -105,6 +109,10 @@ class LocalFolderSource:
     """A folder of Big Data Bowl files (CSV, CSV.gz or Parquet) on the local disk."""
 
     uri: str
+
+    def fingerprint(self, file: SourceFile) -> str:
+        stat = Path(file.uri).stat()
+        return f"{stat.st_size}-{stat.st_mtime_ns}"
 
     def list_files(self) -> list[SourceFile]:
         root = Path(self.uri)
