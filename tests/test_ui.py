@@ -10,8 +10,11 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import dagster as dg
+import matplotlib.image as plt_image
+import numpy as np
 import pytest
 import requests
 from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError
@@ -127,3 +130,31 @@ def test_job_submitted_over_graphql_succeeds(dagster_dev) -> None:
         for name, by_key in checks.items():
             execution = next(iter(by_key.values()))
             assert execution.run_id == run_id and execution.status.value == "SUCCEEDED", name
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_asset_graph_page_renders_in_headless_chromium(dagster_dev, tmp_path: Path) -> None:
+    base = f"http://127.0.0.1:{dagster_dev['port']}/locations/qb_assets/asset-groups"
+    flags = [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1400,900", "--virtual-time-budget=20000",
+    ]  # fmt: skip
+    groups = {"ingestion": ["raw_tracking"], "features": ["play_features"],
+              "model": ["training_set", "sbp_model", "baseline_models", "model_evaluation"],
+              "scores": ["play_scores", "warehouse"]}  # fmt: skip
+    for group, assets in groups.items():
+        command = [CHROMIUM, *flags, "--dump-dom", f"{base}/{group}"]
+        dom = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False).stdout
+        for asset in assets:
+            assert asset in dom, f"{asset} missing from the rendered {group} asset graph"
+    shot = tmp_path / "asset_graph.png"
+    command = [CHROMIUM, *flags, f"--screenshot={shot}", f"{base}/model"]
+    subprocess.run(command, capture_output=True, timeout=120, check=False)
+    image = plt_image.imread(shot)
+    assert image.shape[0] >= 800 and image.shape[1] >= 1300
+    # A rendered graph page has many colours; a blank or error page has a handful.
+    assert len(np.unique((image[..., :3] * 255).astype(np.uint8).reshape(-1, 3), axis=0)) > 200
