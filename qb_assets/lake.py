@@ -25,6 +25,9 @@ def write_partition(lake: str | Path, table: str, season: int, week: int, frame:
     are dropped from the file's columns if present)."""
     folder = partition_dir(lake, table, season, week)
     folder.mkdir(parents=True, exist_ok=True)
+    # A writer killed mid-write leaves its hidden temporary file behind; it was never visible to readers.
+    for stale in folder.glob(f".{PARTITION_FILE}.*.tmp"):
+        stale.unlink(missing_ok=True)
     target = folder / PARTITION_FILE
     temporary = folder / f".{PARTITION_FILE}.{uuid.uuid4().hex}.tmp"
     try:

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+import yaml
 
 from qb_assets.definitions import defs
 from qb_assets.resources import TrackingSourceResource
 from qb_assets.schedules import current_season, new_tracking_files, nightly_season_refresh
 from qb_assets.tracking.synthetic import generate_season
+from tests.conftest import REPO_ROOT
 
 
 @pytest.fixture(scope="module")
@@ -71,3 +73,12 @@ def test_sensor_requests_new_and_changed_weeks_once(source: Path) -> None:
         changed = new_tracking_files(context)
     assert [r.partition_key for r in changed] == ["2024|3"]
     assert changed[0].run_key not in {r.run_key for r in first}
+
+
+def test_single_writer_pools() -> None:
+    """The DuckDB writer and the GPU each take a pool whose limit is one slot in the instance config."""
+    assert defs.get_assets_def("warehouse").op.pool == "duckdb"
+    assert defs.get_assets_def("sbp_model").op.pool == "gpu"
+    config = yaml.safe_load((REPO_ROOT / "dagster.yaml").read_text())
+    assert config["concurrency"]["pools"]["default_limit"] == 1
+    assert config["concurrency"]["runs"]["max_concurrent_runs"] == 1
