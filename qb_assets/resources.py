@@ -19,7 +19,7 @@ from qb_assets.tracking.source import TrackingSource, open_source
 
 
 class TrackingSourceResource(dg.ConfigurableResource):
-    """A folder of Big Data Bowl files (an ``s3://`` prefix once the S3 backend lands)."""
+    """A folder or an ``s3://bucket/prefix`` of Big Data Bowl files (the landing zone)."""
 
     uri: str = "work/source"
     layout: str = "auto"

@@ -7,6 +7,7 @@ A source lists its files and reads one into a Polars frame. Everything downstrea
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,12 +80,13 @@ class TrackingSource(Protocol):
 
 
 def read_table_file(
-    uri: str,
+    uri: str | io.BytesIO,
     *,
     is_parquet: bool,
     as_strings: bool,
     columns: list[str] | None = None,
     schema_overrides: dict[str, pl.DataType] | None = None,
+    name: str | None = None,
 ) -> pl.DataFrame:
     """Read one CSV/CSV.gz/Parquet file. ``as_strings`` keeps CSV fields as text (except the columns
     named in ``schema_overrides``) so that parsing, and its errors naming the column and play, happens
@@ -101,7 +103,7 @@ def read_table_file(
             columns=columns,
         )
     except (OSError, pl.exceptions.PolarsError) as exc:
-        raise SourceError(f"{uri}: cannot read file: {exc}".splitlines()[0]) from exc
+        raise SourceError(f"{name or uri}: cannot read file: {exc}".splitlines()[0]) from exc
 
 
 @dataclass(frozen=True)
@@ -142,8 +144,12 @@ class LocalFolderSource:
 
 
 def open_source(uri: str | Path) -> TrackingSource:
-    """The source backend for ``uri``: a local folder path (an ``s3://`` backend plugs in here)."""
+    """The source backend for ``uri``: a local folder path or an ``s3://bucket/prefix``."""
     text = str(uri)
+    if text.startswith("s3://"):
+        from qb_assets.tracking.s3_source import S3PrefixSource  # noqa: PLC0415 - boto3 only for S3
+
+        return S3PrefixSource(text)
     if "://" in text:
-        raise SourceError(f"{text}: only local folders are supported as tracking sources so far")
+        raise SourceError(f"{text}: tracking sources are local folders or s3:// prefixes")
     return LocalFolderSource(text)

@@ -1,0 +1,86 @@
+"""The S3 landing zone against a real S3-compatible server (moto in server mode on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+import requests
+
+from qb_assets import lake as lake_io
+from qb_assets.tracking.ingest import ingest_source
+from qb_assets.tracking.source import SourceError, open_source
+from tests.conftest import REAL_GAME_FILE
+
+BUCKET = "landing"
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or "moto_server"
+    process = subprocess.Popen([server, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)  # fmt: skip
+    endpoint = f"http://127.0.0.1:{port}"
+    saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                                             "AWS_DEFAULT_REGION")}  # fmt: skip
+    os.environ.update(AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
+                      AWS_DEFAULT_REGION="us-east-1")  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(endpoint, timeout=1)
+                break
+            except requests.RequestException:
+                time.sleep(0.3)
+        boto3.client("s3").create_bucket(Bucket=BUCKET)
+        yield endpoint
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def test_ingest_from_an_s3_prefix_matches_the_local_folder(
+    s3_endpoint, real_dir: Path, tmp_path: Path
+) -> None:
+    raw = (real_dir / REAL_GAME_FILE).read_bytes()
+    s3 = boto3.client("s3")
+    s3.put_object(Bucket=BUCKET, Key="bdb/2018/week14.csv.gz", Body=gzip.compress(raw))
+    s3.put_object(Bucket=BUCKET, Key="bdb/2018/notes.txt", Body=b"not a table")
+    source = open_source(f"s3://{BUCKET}/bdb/2018")
+    assert [f.name for f in source.list_files()] == ["week14.csv.gz"]
+    summary = ingest_source(f"s3://{BUCKET}/bdb/2018", tmp_path / "lake")
+    (tmp_path / "local").mkdir()
+    (tmp_path / "local" / "week14.csv").write_bytes(raw)
+    local = ingest_source(tmp_path / "local", tmp_path / "lake_local")
+    assert summary["plays_in"] == local["plays_in"] == 73
+    assert summary["plays_accepted"] == local["plays_accepted"]
+    ours = lake_io.scan_table(tmp_path / "lake", "plays").collect()
+    theirs = lake_io.scan_table(tmp_path / "lake_local", "plays").collect()
+    assert ours.drop("layout").equals(theirs.drop("layout"))
+    # The sensor's fingerprint changes when the object does.
+    file = source.list_files()[0]
+    before = source.fingerprint(file)
+    s3.put_object(Bucket=BUCKET, Key="bdb/2018/week14.csv.gz", Body=gzip.compress(raw + b"\n"))
+    assert source.fingerprint(file) != before
+
+
+def test_missing_bucket_is_a_clear_error(s3_endpoint) -> None:
+    with pytest.raises(SourceError, match="s3://no-such-bucket/x: cannot list the S3 prefix"):
+        open_source("s3://no-such-bucket/x").list_files()
