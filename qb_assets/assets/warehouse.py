@@ -30,7 +30,7 @@ def warehouse(
     )
     chart = leader_chart(duckdb_warehouse.path, season)
     pictures = (
-        {"season_leader_by_week": dg.MetadataValue.md(markdown_image(chart, "season leader"))}
+        {"season_leader_by_week": dg.MetadataValue.md(markdown_image(chart, "the season's leader"))}
         if chart
         else {}
     )
