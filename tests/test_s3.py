@@ -12,13 +12,15 @@ import time
 from pathlib import Path
 
 import boto3
+import dagster as dg
 import pytest
 import requests
+import yaml
 
 from qb_assets import lake as lake_io
 from qb_assets.tracking.ingest import ingest_source
 from qb_assets.tracking.source import SourceError, open_source
-from tests.conftest import REAL_GAME_FILE
+from tests.conftest import REAL_GAME_FILE, REPO_ROOT
 
 BUCKET = "landing"
 
@@ -84,3 +86,28 @@ def test_ingest_from_an_s3_prefix_matches_the_local_folder(
 def test_missing_bucket_is_a_clear_error(s3_endpoint) -> None:
     with pytest.raises(SourceError, match="s3://no-such-bucket/x: cannot list the S3 prefix"):
         open_source("s3://no-such-bucket/x").list_files()
+
+
+def test_compute_logs_land_in_s3(s3_endpoint, tmp_path: Path) -> None:
+    """The production profile's S3 compute-log manager, pointed at the local S3 server."""
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="compute-logs")
+    compute_logs = yaml.safe_load((REPO_ROOT / "deploy" / "dagster.production.yaml").read_text())[
+        "compute_logs"
+    ]
+    compute_logs["config"].update(bucket="compute-logs", endpoint_url=s3_endpoint)
+    (tmp_path / "dagster.yaml").write_text(yaml.safe_dump({"compute_logs": compute_logs}))
+
+    @dg.asset
+    def chatty() -> int:
+        print("a line the step printed")
+        return 1
+
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        result = dg.materialize([chatty], instance=instance)
+    assert result.success
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="compute-logs").get("Contents", [])]
+    stdout = [k for k in keys if result.run_id in k and k.endswith(".out")]
+    assert stdout and all(k.startswith("compute-logs/") for k in keys)
+    body = s3.get_object(Bucket="compute-logs", Key=stdout[0])["Body"].read().decode()
+    assert "a line the step printed" in body
