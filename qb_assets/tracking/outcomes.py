@@ -141,6 +141,24 @@ def _progress(
     return kept.group_by(PLAY_KEY).agg(extreme.alias("spot_x"), start.alias("start_x"), end.alias("end_x"))
 
 
+def _carrier_spot(
+    tracking: pl.DataFrame,
+    frames: pl.DataFrame,
+    id_column: str,
+    from_column: str,
+    *,
+    toward_plus_x: bool,
+    keep: dict[str, str],
+) -> pl.DataFrame:
+    """``_progress`` of the player named by ``id_column`` from ``from_column`` to the end of the play;
+    the ``keep`` columns (spot_x, start_x, end_x) renamed as given."""
+    carriers = frames.select(
+        *PLAY_KEY, pl.col(id_column).alias("carrier_nfl_id"), from_column, "end_frame_id"
+    )
+    progress = _progress(tracking, carriers, from_column, toward_plus_x=toward_plus_x)
+    return progress.select(*PLAY_KEY, *[pl.col(old).alias(new) for old, new in keep.items()])
+
+
 def play_outcomes(tracking: pl.DataFrame, frames: pl.DataFrame) -> pl.DataFrame:
     """Per play: target_nfl_id, air_yards, passer_gain_yd, yards_gained_tracking and the tracking pass
     result. ``tracking`` is normalized; ``frames`` has the event frames, passer_nfl_id and
@@ -179,44 +197,29 @@ def play_outcomes(tracking: pl.DataFrame, frames: pl.DataFrame) -> pl.DataFrame:
             how="left",
         )
     )
-    receiver_spot = (
-        _progress(
-            tracking,
-            frames.select(
-                *PLAY_KEY, pl.col("receiver_nfl_id").alias("carrier_nfl_id"), "catch_frame_id", "end_frame_id"
-            ),
-            "catch_frame_id",
-            toward_plus_x=True,
-        )
-        .rename({"spot_x": "receiver_spot_x"})
-        .drop("start_x")
+    receiver_spot = _carrier_spot(
+        tracking,
+        frames,
+        "receiver_nfl_id",
+        "catch_frame_id",
+        toward_plus_x=True,
+        keep={"spot_x": "receiver_spot_x"},
     )
-    passer_spot = (
-        _progress(
-            tracking,
-            frames.select(
-                *PLAY_KEY, pl.col("passer_nfl_id").alias("carrier_nfl_id"), "snap_frame_id", "end_frame_id"
-            ),
-            "snap_frame_id",
-            toward_plus_x=True,
-        )
-        .rename({"spot_x": "passer_spot_x"})
-        .drop("start_x")
+    passer_spot = _carrier_spot(
+        tracking,
+        frames,
+        "passer_nfl_id",
+        "snap_frame_id",
+        toward_plus_x=True,
+        keep={"spot_x": "passer_spot_x"},
     )
-    return_spot = (
-        _progress(
-            tracking,
-            frames.select(
-                *PLAY_KEY,
-                pl.col("interceptor_nfl_id").alias("carrier_nfl_id"),
-                "outcome_frame_id",
-                "end_frame_id",
-            ),
-            "outcome_frame_id",
-            toward_plus_x=False,
-        )
-        .rename({"end_x": "return_spot_x", "start_x": "interception_x"})
-        .drop("spot_x")
+    return_spot = _carrier_spot(
+        tracking,
+        frames,
+        "interceptor_nfl_id",
+        "outcome_frame_id",
+        toward_plus_x=False,
+        keep={"end_x": "return_spot_x", "start_x": "interception_x"},
     )
     los = pl.col("line_of_scrimmage_x")
     frames = (
