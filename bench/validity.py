@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from qb_assets.scoring import score_lake
-from qb_assets.validity import validity_report
+from qb_assets.validity import oracle_ceiling, validity_report
 from qb_assets.warehouse import load_lake
 
 
@@ -34,6 +34,7 @@ def main() -> None:
     scored = score_lake(str(work / "lake"), work / "model")
     load_lake(str(work / "lake"), work / "warehouse.duckdb")
     report = validity_report(work / "warehouse.duckdb", work / "source" / "skills.parquet", args.season)
+    ceiling = oracle_ceiling(work / "source" / "truth.parquet", work / "source" / "skills.parquet")
     elapsed_s = time.perf_counter() - started
     print(f"scored {scored['plays_scored']:,} plays and loaded the warehouse in {elapsed_s:.0f} s")
     print("\n| measure | passing score | NFL passer rating | target |\n|---|---:|---:|---|")
@@ -42,6 +43,7 @@ def main() -> None:
         f"{report['spearman_score_vs_true_skill']:.3f} | "
         f"{report['spearman_passer_rating_vs_true_skill']:.3f} | score >= 0.8 |"
     )
+    print(f"| Spearman of the oracle's percentile score (the ceiling for any model) | {ceiling:.3f} | | |")
     print(
         f"| split-half reliability, odd vs even weeks ({report['qbs_in_both_halves']} QBs, "
         f"{report['mean_attempts_per_half']:.0f} attempts a half) | {report['split_half_score']:.3f} | "

@@ -27,6 +27,31 @@ FROM play_scores WHERE season = ? GROUP BY ALL
 """
 
 
+def oracle_ceiling(truth_path: str | Path, skills_path: str | Path) -> float:
+    """Spearman with true skill of the best possible percentile score: each attempt's percentile under
+    the TRUE league-average distribution, averaged per starting QB. No model can rank better than this
+    with the same outcomes, so it is the ceiling the score is judged against."""
+    from qb_assets.tracking.synthetic_truth import truth_cdf  # noqa: PLC0415
+
+    truth = pl.read_parquet(truth_path).filter(pl.col("is_attempt"))
+    yards = truth["yards"].to_numpy().astype(np.float64)[:, None]
+    lower = truth_cdf(truth, yards - 0.5, "league_average")[:, 0]
+    upper = truth_cdf(truth, yards + 0.5, "league_average")[:, 0]
+    per_qb = (
+        truth.with_columns(pl.Series("percentile", (lower + upper) / 2))
+        .group_by("passer_nfl_id")
+        .agg(pl.col("percentile").mean())
+        .join(
+            pl.read_parquet(skills_path)
+            .filter((pl.col("role") == "QB") & (pl.col("depth_rank") == 0))
+            .select("nfl_id", "true_ypa"),
+            left_on="passer_nfl_id",
+            right_on="nfl_id",
+        )
+    )
+    return float(stats.spearmanr(per_qb["percentile"], per_qb["true_ypa"])[0])
+
+
 def validity_report(
     warehouse: str | Path, skills_path: str | Path, season: int, min_attempts: int = 100
 ) -> dict:
