@@ -27,6 +27,7 @@ from torch import Tensor
 from torch.distributions import Distribution, constraints
 
 from ml.gpd import gpd_inverse_log_sf, gpd_log_prob, gpd_log_sf
+from ml.logmath import log1mexp, safe_log, safe_logsumexp
 
 __all__ = ["YARD_BINS", "YARD_BIN_COUNT", "SplicedBinnedPareto", "sbp_from_raw"]
 
@@ -55,32 +56,6 @@ def _check_hyperparameters(a: float, b: float, p: float, k: int) -> None:
         raise ValueError(f"tail_percentile must lie in (0, 0.5), got {p}")
     if k < 2:
         raise ValueError(f"need K >= 2 bins (logits of shape (*batch, K)), got K={k}")
-
-
-def _safe_log(x: Tensor) -> Tensor:
-    """log(x) for x > 0, -inf otherwise, without inf/NaN gradients in the masked entries."""
-    pos = x > 0
-    return torch.where(
-        pos, torch.log(torch.where(pos, x, torch.ones_like(x))), torch.full_like(x, -torch.inf)
-    )
-
-
-def _log1mexp(d: Tensor) -> Tensor:
-    """log(1 - exp(-d)) for d >= 0 (Maechler's two branches), -inf at d = 0; each branch gets safe inputs."""
-    ln2 = math.log(2.0)
-    small = d < ln2
-    d_small = torch.where(small & (d > 0), d, torch.full_like(d, ln2))
-    d_large = torch.where(small, torch.full_like(d, ln2), d)
-    out = torch.where(small, torch.log(-torch.expm1(-d_small)), torch.log1p(-torch.exp(-d_large)))
-    return torch.where(d > 0, out, torch.full_like(d, -torch.inf))
-
-
-def _safe_logsumexp(v: Tensor, dim: int) -> Tensor:
-    """logsumexp that returns -inf (with zero, not NaN, gradients) when every entry is -inf."""
-    m = v.amax(dim, keepdim=True).detach()
-    m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
-    s = torch.exp(v - m).sum(dim)
-    return _safe_log(s) + m.squeeze(dim)
 
 
 class SplicedBinnedPareto(Distribution):
@@ -273,7 +248,7 @@ class SplicedBinnedPareto(Distribution):
         x, shape = self._flat(value)
         t_l, t_u = self._t_lower.unsqueeze(-1), self._t_upper.unsqueeze(-1)
         ls_l, ls_u = self._tail_log_sf(x)
-        body = _safe_log(self._binned_cdf(x))
+        body = safe_log(self._binned_cdf(x))
         out = torch.where(
             x < t_l,
             self._log_p + ls_l,
@@ -286,7 +261,7 @@ class SplicedBinnedPareto(Distribution):
         x, shape = self._flat(value)
         t_l, t_u = self._t_lower.unsqueeze(-1), self._t_upper.unsqueeze(-1)
         ls_l, ls_u = self._tail_log_sf(x)
-        body = _safe_log(1.0 - self._binned_cdf(x))
+        body = safe_log(1.0 - self._binned_cdf(x))
         out = torch.where(
             x < t_l,
             torch.log1p(-self.tail_percentile * ls_l.exp()),
@@ -359,7 +334,7 @@ class SplicedBinnedPareto(Distribution):
         beta_c = beta + xi * y1
         ok = has & (beta_c > 0) & torch.isfinite(log_s1)
         beta_c = torch.where(ok, beta_c, beta)
-        log_mass = self._log_p + log_s1 + _log1mexp(-gpd_log_sf(width, xi, beta_c))
+        log_mass = self._log_p + log_s1 + log1mexp(-gpd_log_sf(width, xi, beta_c))
         return torch.where(ok, log_mass, torch.full_like(log_mass, -torch.inf))
 
     def _body_log_mass(self, lo: Tensor, hi: Tensor) -> Tensor:
@@ -367,15 +342,15 @@ class SplicedBinnedPareto(Distribution):
         k_lo, k_hi = self._bin_index(lo), self._bin_index(hi)
         same = k_hi == k_lo
         minus_inf = torch.full_like(lo, -torch.inf)
-        first = self._log_pi.gather(-1, k_lo) + _safe_log(
+        first = self._log_pi.gather(-1, k_lo) + safe_log(
             (torch.where(same, hi, self._edges[k_lo + 1]) - lo) / self.bin_width
         )
-        last = self._log_pi.gather(-1, k_hi) + _safe_log((hi - self._edges[k_hi]) / self.bin_width)
-        middle = _safe_log(self._cum.gather(-1, k_hi) - self._cum.gather(-1, k_lo + 1))
+        last = self._log_pi.gather(-1, k_hi) + safe_log((hi - self._edges[k_hi]) / self.bin_width)
+        middle = safe_log(self._cum.gather(-1, k_hi) - self._cum.gather(-1, k_lo + 1))
         terms = torch.stack(
             [first, torch.where(same, minus_inf, last), torch.where(k_hi > k_lo + 1, middle, minus_inf)]
         )
-        return torch.where(hi > lo, _safe_logsumexp(terms, 0), minus_inf)
+        return torch.where(hi > lo, safe_logsumexp(terms, 0), minus_inf)
 
     def integer_log_prob(self, value: Tensor, half_width: float = 0.5) -> Tensor:
         """log(F(y + h) - F(y - h)) with h = half_width: the probability of the integer outcome y.
@@ -400,7 +375,7 @@ class SplicedBinnedPareto(Distribution):
             torch.where(has_u, lo_u - t_u, 0 * one), torch.where(has_u, hi - lo_u, one), xi_u, beta_u, has_u
         )
         body = self._body_log_mass(torch.maximum(lo, t_l), torch.minimum(hi, t_u))
-        out = _safe_logsumexp(torch.stack([lower, body, upper]), 0)
+        out = safe_logsumexp(torch.stack([lower, body, upper]), 0)
         return self._unflat(torch.where(torch.isnan(y), y, out), shape)
 
     def interval_cdf(self, value: Tensor, half_width: float = 0.5) -> Tensor:
