@@ -1,5 +1,5 @@
--- qb_weekly_stats: sufficient statistics per passer x season x week, with running season-to-date sums
--- over the weeks he threw in (the input of qb_weekly_trend).
+-- qb_weekly_stats: sufficient statistics per passer x season x week, summed from qb_game_stats, with
+-- running season-to-date sums over the weeks he threw in (the input of qb_weekly_trend).
 CREATE OR REPLACE VIEW qb_weekly_stats AS
 SELECT
     *,
@@ -10,15 +10,15 @@ FROM (
         passer_nfl_id,
         season,
         week,
-        count(DISTINCT game_id) AS games,
-        count(*) AS attempts,
-        count(*) FILTER (WHERE heldout) AS heldout_attempts,
-        sum(percentile) AS sum_percentile,
-        sum(is_completion) AS completions,
-        sum(completion_yards) AS passing_yards,
-        sum(passing_td) AS touchdowns,
-        sum(is_interception) AS interceptions
-    FROM scored_passes
+        count(*) AS games,
+        sum(attempts) AS attempts,
+        sum(heldout_attempts) AS heldout_attempts,
+        sum(sum_percentile) AS sum_percentile,
+        sum(completions) AS completions,
+        sum(passing_yards) AS passing_yards,
+        sum(touchdowns) AS touchdowns,
+        sum(interceptions) AS interceptions
+    FROM qb_game_stats
     GROUP BY passer_nfl_id, season, week
 )
 WINDOW to_date AS (PARTITION BY passer_nfl_id, season ORDER BY week ROWS UNBOUNDED PRECEDING);
