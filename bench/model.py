@@ -20,7 +20,7 @@ import torch
 
 from ml.sbp import YARD_BIN_COUNT
 from ml.tcn import PassOutcomeNet, count_flops_per_play
-from ml.train import TrainConfig, TrainingData, fit, sbp_distribution, sbp_loss, sbp_nll
+from ml.train import TrainConfig, TrainingData, sbp_distribution, train_sbp
 
 SHAPE = (60, 22, 10)
 TABULAR = 21  # static + derived model inputs
@@ -99,16 +99,7 @@ def training_plays_per_s(n: int, epochs: int = 2) -> float:
         np.ones(n, dtype=np.int64),
     )
     split = np.where(np.arange(n) % 10 == 0, "validation", "train").astype(object)
-    config = TrainConfig(epochs=epochs, patience=epochs)
-    model = PassOutcomeNet(SHAPE, TABULAR, YARD_BIN_COUNT + 4, channels=config.channels, hidden=config.hidden)
-    history = fit(
-        model,
-        data,
-        split,
-        config,
-        loss_fn=lambda r, y: sbp_loss(r, y, config),
-        nll_fn=lambda r, y: sbp_nll(r, y, config),
-    )
+    _, history, _ = train_sbp(data, TrainConfig(epochs=epochs, patience=epochs), split=split)
     return float(np.mean([e["plays_per_s"] for e in history["epochs"]]))
 
 
