@@ -96,7 +96,10 @@ def main() -> None:
     result = evaluate_model(lake, model, truth_path=source / "truth.parquet", progress=print)
     steps["evaluate"] = time.perf_counter() - started
     print("\n" + format_metrics_table(result))
-    print(f"split plays: {json.dumps(trained['split_plays'])}; epochs run: {trained['epochs_run']}")
+    print(
+        f"split plays: {json.dumps(trained['split_plays'])}; epochs run: {trained['epochs_run']}, "
+        f"refit on train + validation: {trained['refit_epochs']}"
+    )
     print("\n| target | met | values |\n|---|---|---|")
     for name, met, values in targets(result["models"]):
         print(f"| {name} | {'yes' if met else 'NO'} | {values} |")

@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 
 from ml.tcn import PassOutcomeNet
-from ml.train import TrainConfig, TrainingData, build_model, fit, seed_everything
+from ml.train import TrainConfig, TrainingData, build_model, fit_with_refit, refit_split
 
 LOG_STD_BOUNDS = (-1.0, 4.0)  # std between 0.37 and 55 yards
 
@@ -43,14 +43,17 @@ def gaussian_integer_nll(raw: Tensor, label: Tensor) -> Tensor:
 def train_gaussian(
     data: TrainingData, split: np.ndarray, config: TrainConfig, progress: Callable[[str], None] | None = None
 ) -> tuple[PassOutcomeNet, dict]:
-    seed_everything(config.seed)
-    model = build_model(data, config, 2)
-    train_label = data.label[split == "train"]
-    with torch.no_grad():
-        model.head[-1].weight.mul_(0.1)
-        model.head[-1].bias.copy_(torch.tensor([train_label.mean(), np.log(train_label.std())]))
-    history = fit(
-        model,
+
+    def build(fit_split: np.ndarray) -> PassOutcomeNet:
+        model = build_model(data, config, 2)
+        train_label = data.label[fit_split == "train"]
+        with torch.no_grad():
+            model.head[-1].weight.mul_(0.1)
+            model.head[-1].bias.copy_(torch.tensor([train_label.mean(), np.log(train_label.std())]))
+        return model
+
+    model, history = fit_with_refit(
+        build,
         data,
         split,
         config,
@@ -80,20 +83,26 @@ TREE_PARAMS = {
 }
 
 
-def fit_trees(features: np.ndarray, label: np.ndarray, split: np.ndarray, seed: int = 0):
-    """LightGBM median regression with early stopping on the validation split; a ``lightgbm.Booster``."""
+def fit_trees(features: np.ndarray, label: np.ndarray, split: np.ndarray, seed: int = 0, refit: bool = False):
+    """LightGBM median regression with early stopping on the validation split; with ``refit``, then
+    retrained on train + validation for the rounds it chose (as the networks are). A ``lightgbm.Booster``."""
     import lightgbm as lgb  # noqa: PLC0415 - only the baseline needs it
 
     train, validation = split == "train", split == "validation"
     train_set = lgb.Dataset(features[train], label[train])
     validation_set = lgb.Dataset(features[validation], label[validation], reference=train_set)
-    return lgb.train(
-        {**TREE_PARAMS, "seed": seed},
+    params = {**TREE_PARAMS, "seed": seed}
+    booster = lgb.train(
+        params,
         train_set,
         num_boost_round=600,
         valid_sets=[validation_set],
         callbacks=[lgb.early_stopping(50, verbose=False)],
     )
+    if not refit:
+        return booster
+    both = refit_split(split) == "train"
+    return lgb.train(params, lgb.Dataset(features[both], label[both]), num_boost_round=booster.best_iteration)
 
 
 def tree_features(data: TrainingData) -> np.ndarray:

@@ -78,7 +78,9 @@ def train_baselines(
     gaussian, _ = train_gaussian(data, split, config, progress=progress)
     if progress:
         progress("training the gradient-boosted trees")
-    return Baselines(gaussian, fit_trees(tree_features(data), data.label, split, seed=config.seed))
+    return Baselines(
+        gaussian, fit_trees(tree_features(data), data.label, split, seed=config.seed, refit=config.refit)
+    )
 
 
 def evaluate_models(

@@ -59,7 +59,7 @@ def cmd_features(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from qb_assets.modeling import train_model  # noqa: PLC0415
 
-    overrides = {"epochs": args.epochs, "device": args.device, "seed": args.seed}
+    overrides = {"epochs": args.epochs, "device": args.device, "seed": args.seed, "refit": args.refit}
     if args.test_weeks:
         overrides["test_weeks"] = tuple(parse_int_ranges(args.test_weeks))
     print(json.dumps(train_model(args.lake, args.model, progress=_log, **overrides), indent=2))
@@ -167,6 +167,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument(
         "--test-weeks", default=None, help="weeks held out for testing, e.g. 14-17 (default: 20%% of games)"
+    )
+    train.add_argument(
+        "--no-refit",
+        dest="refit",
+        action="store_false",
+        help="keep the early-stopped model instead of refitting on train + validation (half the time)",
     )
     train.set_defaults(run=cmd_train)
 

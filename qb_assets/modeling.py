@@ -48,6 +48,7 @@ def train_model(lake: str, model_dir: str | Path, progress: Progress = None, **o
         "test": test,
         "split_plays": counts,
         "epochs_run": len(history["epochs"]),
+        "refit_epochs": history.get("refit_epochs"),
         "seconds": history["seconds"],
         "device": history["device"],
     }

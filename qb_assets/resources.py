@@ -49,6 +49,7 @@ class ModelStoreResource(dg.ConfigurableResource):
     device: str = "auto"
     seed: int = 0
     test_weeks: str = ""  # e.g. "14-17"; empty: 20% of games by hashed id
+    refit: bool = True  # refit on train + validation for the epochs early stopping chose
 
     @property
     def sbp_dir(self) -> str:
@@ -60,7 +61,13 @@ class ModelStoreResource(dg.ConfigurableResource):
 
     def overrides(self) -> dict:
         weeks = tuple(parse_int_ranges(self.test_weeks))
-        return {"epochs": self.epochs, "device": self.device, "seed": self.seed, "test_weeks": weeks}
+        return {
+            "epochs": self.epochs,
+            "device": self.device,
+            "seed": self.seed,
+            "test_weeks": weeks,
+            "refit": self.refit,
+        }
 
     def train_config(self):
         from ml.train import TrainConfig  # noqa: PLC0415 - torch only when a model is involved

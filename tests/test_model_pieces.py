@@ -11,7 +11,17 @@ import torch
 from ml.errors import ArtifactError
 from ml.evaluate import YARD_GRID, gaussian_pmf, ks_distance, marginal_pmf, pmf_metrics
 from ml.tcn import PassOutcomeNet, TCNEncoder
-from ml.train import TrainConfig, TrainingData, load_artifact, save_artifact, split_by_game
+from ml.train import (
+    TrainConfig,
+    TrainingData,
+    load_artifact,
+    predict_raw,
+    refit_split,
+    save_artifact,
+    sbp_distribution,
+    split_by_game,
+    train_sbp,
+)
 
 
 def test_ks_distance_detects_non_uniform() -> None:
@@ -108,3 +118,31 @@ def test_training_data_is_a_plain_container() -> None:
         np.ones(3, dtype=np.int64),
     )
     assert data.meta == {}
+
+
+def test_refit_trains_on_train_plus_validation_for_the_chosen_epochs() -> None:
+    """The refit model's input standardization is fit on exactly the train + validation plays (the
+    validation plays sit 2 units higher on feature 0), never the test plays; the early-stopped one on
+    the train plays alone."""
+    rng = np.random.default_rng(0)
+    n = 600
+    split = np.array(["train"] * 400 + ["validation"] * 100 + ["test"] * 100)
+    signal = rng.normal(size=n)
+    shift = np.select([split == "validation", split == "test"], [2.0, 9.0], 0.0)
+    tabular = np.column_stack([signal + shift, rng.normal(size=n)]).astype(np.float32)
+    label = np.rint(3.0 * signal + rng.normal(0.0, 2.0, n)).astype(np.float32)
+    ones = np.ones(n, dtype=np.int64)
+    data = TrainingData(None, ones, tabular, label, np.arange(n), ones)
+    for refit, seen in ((False, split == "train"), (True, split != "test")):
+        config = TrainConfig(epochs=8, patience=100, refit=refit, learning_rate=1e-2, batch_size=64)
+        model, history, _ = train_sbp(data, config, split=split)
+        np.testing.assert_allclose(model.tabular_mean.numpy(), tabular[seen].mean(axis=0), atol=1e-5)
+        best = min(history["epochs"], key=lambda e: e["validation_nll"])["epoch"]
+        assert history.get("refit_epochs") == (best if refit else None)
+        raw = predict_raw(model, (torch.zeros(n, 0), torch.from_numpy(ones), torch.from_numpy(tabular)))
+        assert torch.isfinite(sbp_distribution(raw, config).mean).all()
+
+
+def test_fixed_epochs_and_refit_split() -> None:
+    split = np.array(["train", "validation", "test", "train"])
+    assert refit_split(split).tolist() == ["train", "train", "test", "train"]

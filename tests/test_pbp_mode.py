@@ -9,6 +9,8 @@ from pathlib import Path
 
 import polars as pl
 
+from qb_assets.validity import real_split_half
+
 PBP_FILE = "nflfastr_pbp_2017_2019.parquet"
 
 
@@ -64,3 +66,16 @@ def test_evaluate_pbp_rejects_a_file_without_the_columns(tmp_path: Path) -> None
     )
     assert result.returncode == 1
     assert "not an nflfastR play-by-play file, missing columns: down" in result.stderr
+
+
+def test_real_split_half_reliability_of_qb_efficiency(real_dir: Path) -> None:
+    """The yardstick for the synthetic league's skill spread: how repeatable real QB efficiency is."""
+    real = real_split_half(real_dir / PBP_FILE)
+    # Three seasons of starters with 150+ attempts in both halves; the description names the passer of
+    # every attempt but spikes.
+    assert 60 <= real["passer_seasons"] <= 110
+    assert real["passer_named_share"] > 0.98
+    assert real["mean_attempts_per_half"] > 200
+    # Efficiency repeats (skill), but far from perfectly in a half season (noise).
+    for stat in ("split_half_completion_pct", "split_half_yards_per_attempt"):
+        assert 0.1 < real[stat] < 0.8, (stat, real[stat])

@@ -19,6 +19,7 @@ from qb_assets.quality_suites import plays_suite, tracking_suite
 from qb_assets.tracking.ingest import ingest_source
 from qb_assets.tracking.schema import OPPONENT_GOAL_LINE_X
 from qb_assets.tracking.synthetic import SUPPORT_YD, generate_season, truth_cdf, truth_integer_pmf
+from qb_assets.validity import expected_percentiles, oracle_ceilings
 
 TRACKING_COLUMNS = [
     "gameId", "playId", "nflId", "frameId", "time", "jerseyNumber", "team", "playDirection",
@@ -143,6 +144,22 @@ def test_truth_functions(truth: pl.DataFrame) -> None:
     assert stats.kstest(pit, "uniform").pvalue > 0.01
     # Sacks and scrambles carry no pass distribution.
     assert truth.filter(~pl.col("is_attempt"))["p_complete_qb"].null_count() == (~truth["is_attempt"]).sum()
+
+
+def test_oracle_percentile_score_ceilings(season, truth: pl.DataFrame) -> None:
+    attempts = truth.filter(pl.col("is_attempt"))
+    # A league-average passer's expected mid-point percentile under his own distribution is exactly 1/2,
+    # play by play; the passers' own truths move it both ways.
+    np.testing.assert_allclose(expected_percentiles(attempts, "league_average"), 0.5, atol=1e-9)
+    own = expected_percentiles(attempts, "qb")
+    assert own.min() < 0.49 and own.max() > 0.51 and abs(own.mean() - 0.5) < 0.01
+    ceilings = oracle_ceilings(season[0] / "truth.parquet", season[0] / "skills.parquet")
+    assert ceilings["starters"] == 32
+    # With the outcome noise averaged away the truth ranks the starters far better than four weeks of
+    # outcomes let it; the noise is the sampling noise of a mean of about uniform percentiles.
+    assert ceilings["noise_free"] > 0.7 and ceilings["noise_free"] > ceilings["realised"]
+    uniform_noise_sd = (1 / 12) ** 0.5 / ceilings["mean_attempts"] ** 0.5
+    assert 0.6 * uniform_noise_sd < ceilings["noise_sd"] < 1.3 * uniform_noise_sd
 
 
 def test_outcomes_depend_on_pre_release_tracking(truth: pl.DataFrame) -> None:

@@ -65,6 +65,7 @@ def sbp_model(
             "test_pit_ks": test["pit_ks"],
             "test_mae_median": test["mae_median"],
             "epochs_run": summary["epochs_run"],
+            "refit_epochs": summary["refit_epochs"] or 0,
             "device": summary["device"],
             "seconds": summary["seconds"],
             "artifact": dg.MetadataValue.path(str(model_store.sbp_dir)),
