@@ -99,7 +99,7 @@ def training_plays_per_s(n: int, epochs: int = 2) -> float:
         np.ones(n, dtype=np.int64),
     )
     split = np.where(np.arange(n) % 10 == 0, "validation", "train").astype(object)
-    _, history, _ = train_sbp(data, TrainConfig(epochs=epochs, patience=epochs), split=split)
+    _, history, _ = train_sbp(data, TrainConfig(epochs=epochs, patience=epochs, refit=False), split=split)
     return float(np.mean([e["plays_per_s"] for e in history["epochs"]]))
 
 
