@@ -23,8 +23,8 @@ from __future__ import annotations
 import polars as pl
 
 from qb_assets.features.schema import STATIC_DEFAULTS
-from qb_assets.tracking.events import PLAY_KEY
-from qb_assets.tracking.schema import FIELD_WIDTH_YD, PASS_ATTEMPT_RESULTS, SIDE_DEFENSE, SIDE_FOOTBALL
+from qb_assets.tracking.events import PLAY_KEY, ball_at_frame, rows_at_frame
+from qb_assets.tracking.schema import FIELD_WIDTH_YD, PASS_ATTEMPT_RESULTS, SIDE_DEFENSE
 
 NEAR_YD = 2.0
 ROOM_YD = 5.0  # defenders this close to the target at the release limit his room to run
@@ -37,14 +37,6 @@ QUICK_S, LONG_S = 2.5, 4.0
 def pass_attempts(plays: pl.DataFrame) -> pl.DataFrame:
     return plays.filter(
         pl.col("pass_result").is_in(PASS_ATTEMPT_RESULTS) & pl.col("release_frame_id").is_not_null()
-    )
-
-
-def _at(tracking: pl.DataFrame, plays: pl.DataFrame, frame_column: str) -> pl.DataFrame:
-    """Tracking rows of every play at ``frame_column`` (one frame per play)."""
-    return tracking.join(
-        plays.select(*PLAY_KEY, pl.col(frame_column).alias("frame_id")).drop_nulls(),
-        on=[*PLAY_KEY, "frame_id"],
     )
 
 
@@ -84,8 +76,8 @@ def derived_features(tracking: pl.DataFrame, plays: pl.DataFrame) -> tuple[pl.Da
     ``tracking`` is canonical (normalized) tracking of the same partition; ``plays`` the play table.
     """
     attempts = pass_attempts(plays)
-    at_release = _at(tracking, attempts, "release_frame_id")
-    at_arrival = _at(tracking, attempts, "arrival_frame_id")
+    at_release = rows_at_frame(tracking, attempts, "release_frame_id")
+    at_arrival = rows_at_frame(tracking, attempts, "arrival_frame_id")
     qb = _player(at_release, attempts, "passer_nfl_id", "qb")
     target = _player(at_release, attempts, "target_nfl_id", "target")
     target_arrival = _player(at_arrival, attempts, "target_nfl_id", "target")
@@ -108,7 +100,6 @@ def derived_features(tracking: pl.DataFrame, plays: pl.DataFrame) -> tuple[pl.Da
         .group_by(PLAY_KEY)
         .agg((pl.col("x") < pl.col("line_of_scrimmage_x")).sum().cast(pl.Int32).alias("pass_rushers"))
     )
-    ball_at_snap = _at(tracking, attempts, "snap_frame_id").filter(pl.col("side") == SIDE_FOOTBALL)
     joined = (
         attempts.join(qb, on=PLAY_KEY, how="left")
         .join(target, on=PLAY_KEY, how="left")
@@ -117,9 +108,7 @@ def derived_features(tracking: pl.DataFrame, plays: pl.DataFrame) -> tuple[pl.Da
         .join(around_qb, on=PLAY_KEY, how="left")
         .join(rushers, on=PLAY_KEY, how="left")
         .join(
-            ball_at_snap.select(*PLAY_KEY, pl.col("y").alias("ball_y_at_snap")).unique(PLAY_KEY),
-            on=PLAY_KEY,
-            how="left",
+            ball_at_frame(tracking, attempts, "snap_frame_id", "y", "ball_y_at_snap"), on=PLAY_KEY, how="left"
         )
     )
     reason = (

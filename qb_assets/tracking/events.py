@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from qb_assets.tracking.schema import SIDE_FOOTBALL
+
 PLAY_KEY = ["game_id", "play_id"]
 
 SNAP_EVENTS = ("ball_snap", "snap_direct", "autoevent_ballsnap")
@@ -94,4 +96,22 @@ def event_frames(events: pl.DataFrame, plays: pl.DataFrame) -> pl.DataFrame:
             pl.col("_end_event_frame_id").is_not_null().alias("has_end_event"),
         )
         .drop("_end_search_from", "_end_event_frame_id")
+    )
+
+
+def rows_at_frame(tracking: pl.DataFrame, plays: pl.DataFrame, frame_column: str) -> pl.DataFrame:
+    """Tracking rows of every play at the frame in its ``frame_column`` (plays where it is null drop out)."""
+    at = plays.select(*PLAY_KEY, pl.col(frame_column).alias("frame_id")).drop_nulls()
+    return tracking.join(at, on=[*PLAY_KEY, "frame_id"])
+
+
+def ball_at_frame(
+    tracking: pl.DataFrame, plays: pl.DataFrame, frame_column: str, coordinate: str, alias: str
+) -> pl.DataFrame:
+    """One row per play: the ball's ``coordinate`` at the frame in its ``frame_column``, named ``alias``."""
+    return (
+        rows_at_frame(tracking, plays, frame_column)
+        .filter(pl.col("side") == SIDE_FOOTBALL)
+        .select(*PLAY_KEY, pl.col(coordinate).alias(alias))
+        .unique(PLAY_KEY)
     )

@@ -31,7 +31,13 @@ from __future__ import annotations
 
 import polars as pl
 
-from qb_assets.tracking.events import CATCH_EVENTS, INCOMPLETE_EVENTS, INTERCEPTION_EVENTS, PLAY_KEY
+from qb_assets.tracking.events import (
+    CATCH_EVENTS,
+    INCOMPLETE_EVENTS,
+    INTERCEPTION_EVENTS,
+    PLAY_KEY,
+    ball_at_frame,
+)
 from qb_assets.tracking.schema import (
     FIELD_WIDTH_YD,
     FRAME_SECONDS,
@@ -71,11 +77,6 @@ def tracking_pass_result() -> pl.Expr:
         .then(pl.lit("R"))
         .otherwise(pl.lit("other"))
     )
-
-
-def _positions_at(tracking: pl.DataFrame, frames: pl.DataFrame, frame_column: str) -> pl.DataFrame:
-    at = frames.select(*PLAY_KEY, pl.col(frame_column).alias("frame_id")).drop_nulls()
-    return tracking.join(at, on=[*PLAY_KEY, "frame_id"])
 
 
 def _nearest_to_ball_at(
@@ -177,25 +178,14 @@ def play_outcomes(tracking: pl.DataFrame, frames: pl.DataFrame) -> pl.DataFrame:
     interceptor = _nearest_to_ball_at(
         tracking, frames, "outcome_frame_id", pl.col("side") == SIDE_DEFENSE, "interceptor"
     )
-    ball_at_arrival = _positions_at(tracking, frames, "arrival_frame_id").filter(
-        pl.col("side") == SIDE_FOOTBALL
-    )
-    ball_at_sack = _positions_at(tracking, frames, "sack_frame_id").filter(pl.col("side") == SIDE_FOOTBALL)
-
+    ball_arrival = ball_at_frame(tracking, frames, "arrival_frame_id", "x", "ball_arrival_x")
+    ball_sack = ball_at_frame(tracking, frames, "sack_frame_id", "x", "ball_sack_x")
     frames = (
         frames.join(target, on=PLAY_KEY, how="left")
         .join(receiver, on=PLAY_KEY, how="left")
         .join(interceptor, on=PLAY_KEY, how="left")
-        .join(
-            ball_at_arrival.select(*PLAY_KEY, pl.col("x").alias("ball_arrival_x")).unique(PLAY_KEY),
-            on=PLAY_KEY,
-            how="left",
-        )
-        .join(
-            ball_at_sack.select(*PLAY_KEY, pl.col("x").alias("ball_sack_x")).unique(PLAY_KEY),
-            on=PLAY_KEY,
-            how="left",
-        )
+        .join(ball_arrival, on=PLAY_KEY, how="left")
+        .join(ball_sack, on=PLAY_KEY, how="left")
     )
     receiver_spot = _carrier_spot(
         tracking,
