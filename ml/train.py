@@ -248,13 +248,14 @@ def fit(
     autocast = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
     best, best_state, stale, history = math.inf, None, 0, []
     started = time.perf_counter()
-    for epoch in range(1, (fixed_epochs or config.epochs) + 1):
+    last_epoch = fixed_epochs or config.epochs  # the schedule still spans config.epochs
+    for epoch in range(1, last_epoch + 1):
         model.train()
         order = torch.randperm(len(train_rows), generator=generator).to(device)
         epoch_loss, epoch_started = 0.0, time.perf_counter()
         batches = tqdm(
             range(0, len(order), config.batch_size),
-            desc=f"epoch {epoch}/{config.epochs}",
+            desc=f"epoch {epoch}/{last_epoch}",
             unit="batch",
             leave=False,
             disable=progress is None or not sys.stderr.isatty(),  # a bar on a terminal, lines in logs
@@ -289,7 +290,7 @@ def fit(
         )
         if progress:
             progress(
-                f"epoch {epoch}/{config.epochs}: train loss {history[-1]['train_loss']:.4f}, "
+                f"epoch {epoch}/{last_epoch}: train loss {history[-1]['train_loss']:.4f}, "
                 f"validation NLL {validation_nll:.4f}, {history[-1]['plays_per_s']:.0f} plays/s"
             )
         if fixed_epochs is not None:

@@ -29,17 +29,25 @@ FROM play_scores WHERE season = ? GROUP BY ALL
 """
 
 
+def oracle_percentiles(truth: pl.DataFrame, yards: np.ndarray) -> np.ndarray:
+    """The play score under the TRUE league-average distribution: the mid-point of F(y - 0.5) and
+    F(y + 0.5) at integer ``yards`` of shape (N, K) or (1, K); returns (N, K)."""
+    from qb_assets.tracking.synthetic_truth import truth_cdf  # noqa: PLC0415
+
+    return (
+        truth_cdf(truth, yards - 0.5, "league_average") + truth_cdf(truth, yards + 0.5, "league_average")
+    ) / 2
+
+
 def expected_percentiles(truth: pl.DataFrame, which: str = "qb") -> np.ndarray:
     """Each attempt's expected percentile under the TRUE league-average distribution when the yards are
     drawn from the ``which`` truth ("qb": the passer's own skills). Exactly 0.5 for "league_average"
     (the mid-point percentile of a discrete outcome is centred), so the distance from 0.5 is the
     passer's true effect on the play score, free of outcome noise."""
-    from qb_assets.tracking.synthetic_truth import SUPPORT_YD, truth_cdf, truth_integer_pmf  # noqa: PLC0415
+    from qb_assets.tracking.synthetic_truth import SUPPORT_YD, truth_integer_pmf  # noqa: PLC0415
 
     grid = SUPPORT_YD.astype(np.float64)[None, :]
-    lower, upper = (truth_cdf(truth, grid + half, "league_average") for half in (-0.5, 0.5))
-    mid_cdf = (lower + upper) / 2
-    return (truth_integer_pmf(truth, grid, which) * mid_cdf).sum(axis=1)
+    return (truth_integer_pmf(truth, grid, which) * oracle_percentiles(truth, grid)).sum(axis=1)
 
 
 def oracle_ceilings(truth_path: str | Path, skills_path: str | Path) -> dict:
@@ -56,15 +64,12 @@ def oracle_ceilings(truth_path: str | Path, skills_path: str | Path) -> dict:
       percentile and of the realised minus noise-free one (sampling noise). Their ratio sets the
       season score's reliability.
     """
-    from qb_assets.tracking.synthetic_truth import truth_cdf  # noqa: PLC0415
-
     truth = pl.read_parquet(truth_path).filter(pl.col("is_attempt"))
     yards = truth["yards"].to_numpy().astype(np.float64)[:, None]
-    lower = truth_cdf(truth, yards - 0.5, "league_average")[:, 0]
-    upper = truth_cdf(truth, yards + 0.5, "league_average")[:, 0]
     per_qb = (
         truth.with_columns(
-            pl.Series("percentile", (lower + upper) / 2), pl.Series("expected", expected_percentiles(truth))
+            pl.Series("percentile", oracle_percentiles(truth, yards)[:, 0]),
+            pl.Series("expected", expected_percentiles(truth)),
         )
         .group_by("passer_nfl_id")
         .agg(pl.col("percentile").mean(), pl.col("expected").mean(), pl.len().alias("attempts"))
@@ -83,6 +88,34 @@ def oracle_ceilings(truth_path: str | Path, skills_path: str | Path) -> dict:
         "noise_free": float(stats.spearmanr(per_qb["expected"], per_qb["true_ypa"])[0]),
         "skill_sd": float(per_qb["expected"].std()),
         "noise_sd": float((per_qb["percentile"] - per_qb["expected"]).std()),
+    }
+
+
+def split_half(
+    halves: pl.DataFrame, keys: list[str], min_attempts_per_half: int, measures: dict[str, str]
+) -> dict:
+    """Split-half reliability: the odd-week rows of ``halves`` (columns ``keys``, ``half`` = week % 2,
+    ``attempts`` and each measure column) paired with the even-week rows on ``keys``, both halves with at
+    least ``min_attempts_per_half`` attempts. Returns ``pairs``, ``mean_attempts_per_half`` and, per
+    ``measures`` entry (name: column), ``split_half_{name}``: the Pearson r across the pairs (NaN with
+    fewer than 3)."""
+    paired = (
+        halves.filter(pl.col("half") == 1)
+        .join(halves.filter(pl.col("half") == 0), on=keys, suffix="_even")
+        .filter(pl.min_horizontal("attempts", "attempts_even") >= min_attempts_per_half)
+    )
+
+    def corr(column: str) -> float:
+        if paired.height <= 2:
+            return float("nan")
+        return float(stats.pearsonr(paired[column].to_numpy(), paired[f"{column}_even"].to_numpy())[0])
+
+    return {
+        "pairs": paired.height,
+        "mean_attempts_per_half": float(np.mean([*paired["attempts"], *paired["attempts_even"]]))
+        if paired.height
+        else 0.0,
+        **{f"split_half_{name}": corr(column) for name, column in measures.items()},
     }
 
 
@@ -105,31 +138,29 @@ def validity_report(
     ranked = season_scores.join(
         skills.select("nfl_id", "true_ypa"), left_on="passer_nfl_id", right_on="nfl_id"
     )
-    odd = halves.filter(pl.col("half") == 1)
-    even = halves.filter(pl.col("half") == 0)
-    paired = odd.join(even, on="passer_nfl_id", suffix="_even").filter(
-        (pl.col("attempts") >= min_attempts // 2) & (pl.col("attempts_even") >= min_attempts // 2)
+    halves_report = split_half(
+        halves,
+        ["passer_nfl_id"],
+        min_attempts // 2,
+        {
+            "score": "mean_percentile",
+            "passer_rating": "passer_rating",
+            "completion_pct": "completion_pct",
+            "yards_per_attempt": "yards_per_attempt",
+        },
     )
 
-    def corr(a: str, b: str, frame: pl.DataFrame, method=stats.pearsonr) -> float:
-        return (
-            float(method(frame[a].to_numpy(), frame[b].to_numpy())[0]) if frame.height > 2 else float("nan")
-        )
+    def rank_corr(column: str) -> float:
+        if ranked.height <= 2:
+            return float("nan")
+        return float(stats.spearmanr(ranked[column].to_numpy(), ranked["true_ypa"].to_numpy())[0])
 
     return {
         "starters_ranked": ranked.height,
-        "spearman_score_vs_true_skill": corr("shrunk_percentile", "true_ypa", ranked, stats.spearmanr),
-        "spearman_passer_rating_vs_true_skill": corr(
-            "nfl_passer_rating", "true_ypa", ranked, stats.spearmanr
-        ),
-        "qbs_in_both_halves": paired.height,
-        "split_half_score": corr("mean_percentile", "mean_percentile_even", paired),
-        "split_half_passer_rating": corr("passer_rating", "passer_rating_even", paired),
-        "split_half_completion_pct": corr("completion_pct", "completion_pct_even", paired),
-        "split_half_yards_per_attempt": corr("yards_per_attempt", "yards_per_attempt_even", paired),
-        "mean_attempts_per_half": float(np.mean([*paired["attempts"], *paired["attempts_even"]]))
-        if paired.height
-        else 0.0,
+        "spearman_score_vs_true_skill": rank_corr("shrunk_percentile"),
+        "spearman_passer_rating_vs_true_skill": rank_corr("nfl_passer_rating"),
+        "qbs_in_both_halves": halves_report.pop("pairs"),
+        **halves_report,
     }
 
 
@@ -156,24 +187,15 @@ def real_split_half(pbp_path: str | Path, min_attempts_per_half: int = 150) -> d
         (~pl.col("desc").str.contains("incomplete|INTERCEPTED")).mean().alias("completion_pct"),
         pl.col("yards_gained").mean().alias("yards_per_attempt"),
     )
-    keys = ["season", "posteam", "passer"]
-    paired = (
-        halves.filter(pl.col("half") == 1)
-        .join(halves.filter(pl.col("half") == 0), on=keys, suffix="_even")
-        .filter(pl.min_horizontal("attempts", "attempts_even") >= min_attempts_per_half)
+    report = split_half(
+        halves,
+        ["season", "posteam", "passer"],
+        min_attempts_per_half,
+        {"completion_pct": "completion_pct", "yards_per_attempt": "yards_per_attempt"},
     )
-    if paired.height < 3:
+    if report["pairs"] < 3:
         raise ValueError(
-            f"{pbp_path}: only {paired.height} passer-seasons with {min_attempts_per_half}+ attempts a half"
+            f"{pbp_path}: only {report['pairs']} passer-seasons with {min_attempts_per_half}+ attempts a half"
         )
-
-    def corr(name: str) -> float:
-        return float(np.corrcoef(paired[name].to_numpy(), paired[f"{name}_even"].to_numpy())[0, 1])
-
-    return {
-        "passer_seasons": paired.height,
-        "passer_named_share": named.height / plays.height,
-        "mean_attempts_per_half": float((paired["attempts"].mean() + paired["attempts_even"].mean()) / 2),
-        "split_half_completion_pct": corr("completion_pct"),
-        "split_half_yards_per_attempt": corr("yards_per_attempt"),
-    }
+    named_share = named.height / plays.height
+    return {"passer_seasons": report.pop("pairs"), "passer_named_share": named_share, **report}
