@@ -25,9 +25,9 @@ import pandas as pd
 import polars as pl
 
 from bench.ingest import build_season
-from qb_assets import lake as lake_io
 from qb_assets.features.schema import CHANNELS, MAX_FRAMES, SLOTS
 from qb_assets.features.store import build_features
+from qb_assets.io import lake as lake_io
 
 
 def _pandas_play(play: pd.DataFrame, info: pd.Series) -> tuple[dict, np.ndarray]:

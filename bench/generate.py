@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from qb_assets.tracking import synthetic_game
-from qb_assets.tracking.synthetic import generate_season
-from qb_assets.tracking.synthetic_league import build_league, build_schedule
-from qb_assets.tracking.synthetic_post import EVENTS
-from qb_assets.tracking.synthetic_writer import tracking_frame
+from qb_assets.synthetic import game as synthetic_game
+from qb_assets.synthetic.league import build_league, build_schedule
+from qb_assets.synthetic.post import EVENTS
+from qb_assets.synthetic.season import generate_season
+from qb_assets.synthetic.writer import tracking_frame
 
 
 def parse_weeks(text: str) -> list[int]:

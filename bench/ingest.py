@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
-from qb_assets.tracking.ingest import ingest_source
+from qb_assets.ingest.pipeline import ingest_source
 
 REAL = Path(os.environ.get("QB_REAL_DATA", Path(__file__).resolve().parents[2] / "shared" / "data" / "real"))
 GAME_FILE = "bdb2021_week14_game2018120600.csv"

@@ -17,12 +17,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from qb_assets.cli import format_metrics_table
+from qb_assets.cli.main import format_metrics_table
+from qb_assets.common.ranges import parse_int_ranges
 from qb_assets.features.store import build_features
-from qb_assets.modeling import evaluate_model, train_model
-from qb_assets.ranges import parse_int_ranges
-from qb_assets.tracking.ingest import ingest_source
-from qb_assets.tracking.synthetic import generate_season
+from qb_assets.ingest.pipeline import ingest_source
+from qb_assets.model.training import evaluate_model, train_model
+from qb_assets.synthetic.season import generate_season
 
 
 def targets(models: dict) -> list[tuple[str, bool, str]]:

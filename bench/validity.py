@@ -25,11 +25,11 @@ import time
 from pathlib import Path
 
 from bench.ingest import REAL
-from qb_assets.ranges import parse_int_ranges
-from qb_assets.scoring import score_lake
-from qb_assets.tracking.synthetic import generate_season
-from qb_assets.validity import oracle_ceilings, real_split_half, validity_report
-from qb_assets.warehouse import load_lake
+from qb_assets.common.ranges import parse_int_ranges
+from qb_assets.scoring.score import score_lake
+from qb_assets.scoring.validity import oracle_ceilings, real_split_half, validity_report
+from qb_assets.synthetic.season import generate_season
+from qb_assets.warehouse.load import load_lake
 
 DEFAULT_REAL_PBP = REAL / "nflfastr_pbp_2017_2019.parquet"
 

@@ -30,8 +30,8 @@ import pandas as pd
 import polars as pl
 from scipy.special import ndtr
 
-from qb_assets import lake as lake_io
-from qb_assets import warehouse as wh
+from qb_assets.io import lake as lake_io
+from qb_assets.warehouse import load as wh
 
 TEAMS = 32
 WEEKS = 17

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import polars as pl
 
+from qb_assets.ingest.schema import FIELD_LENGTH_YD, FIELD_WIDTH_YD
+
 HOME, AWAY = "TEN", "JAX"  # game 2018120600: JAX at TEN
 SNAP_FRAME = 11
 
@@ -84,3 +86,18 @@ def write_layout(game: pl.DataFrame, layout: str, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     frame.write_csv(folder / name)
     return folder
+
+
+def mirrored(game: pl.DataFrame) -> pl.DataFrame:
+    """The same plays seen from the other end of the field: a 180-degree rotation of the raw data."""
+    num = {c: pl.col(c).cast(pl.Float64, strict=False) for c in ("x", "y", "o", "dir")}
+    return game.with_columns(
+        (FIELD_LENGTH_YD - num["x"]).round(6).cast(pl.String).alias("x"),
+        (FIELD_WIDTH_YD - num["y"]).round(6).cast(pl.String).alias("y"),
+        ((num["o"] + 180) % 360).round(6).cast(pl.String).alias("o"),
+        ((num["dir"] + 180) % 360).round(6).cast(pl.String).alias("dir"),
+        pl.when(pl.col("playDirection") == "left")
+        .then(pl.lit("right"))
+        .otherwise(pl.lit("left"))
+        .alias("playDirection"),
+    )

@@ -23,8 +23,8 @@ from __future__ import annotations
 import polars as pl
 
 from qb_assets.features.schema import STATIC_DEFAULTS
-from qb_assets.tracking.events import PLAY_KEY, ball_at_frame, rows_at_frame
-from qb_assets.tracking.schema import FIELD_WIDTH_YD, PASS_ATTEMPT_RESULTS, SIDE_DEFENSE
+from qb_assets.ingest.events import PLAY_KEY, ball_at_frame, rows_at_frame
+from qb_assets.ingest.schema import FIELD_WIDTH_YD, PASS_ATTEMPT_RESULTS, SIDE_DEFENSE
 
 NEAR_YD = 2.0
 ROOM_YD = 5.0  # defenders this close to the target at the release limit his room to run

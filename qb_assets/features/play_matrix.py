@@ -13,8 +13,8 @@ import numpy as np
 import polars as pl
 
 from qb_assets.features.schema import CHANNELS, MAX_FRAMES, OFFENSE_SLOTS, SLOTS
-from qb_assets.tracking.events import PLAY_KEY
-from qb_assets.tracking.schema import SIDE_DEFENSE, SIDE_FOOTBALL, SIDE_OFFENSE
+from qb_assets.ingest.events import PLAY_KEY
+from qb_assets.ingest.schema import SIDE_DEFENSE, SIDE_FOOTBALL, SIDE_OFFENSE
 
 DEFENSE_FIRST_SLOT = OFFENSE_SLOTS
 

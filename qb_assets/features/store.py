@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from qb_assets import lake as lake_io
 from qb_assets.features.derived import derived_features, pass_attempts
 from qb_assets.features.play_matrix import play_tensors
 from qb_assets.features.schema import (
@@ -29,6 +28,7 @@ from qb_assets.features.schema import (
     STATIC_INPUTS,
     schema_hash,
 )
+from qb_assets.io import lake as lake_io
 
 FEATURES_TABLE = "features"
 FEATURE_QUARANTINE_TABLE = "feature_quarantine"

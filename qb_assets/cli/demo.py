@@ -1,0 +1,171 @@
+"""``qb-score demo``: the embedded default end to end, every step materialized through Dagster.
+
+A small synthetic season (or ``--source``) is written under the work dir, then each season x week
+partition of the asset graph is materialized against a real Dagster instance whose DAGSTER_HOME lives
+in the work dir (SQLite storage from the project's ``dagster.yaml``), so the same runs can be opened in
+the UI afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+DEMO_SEASON = 2024
+DEMO_WEEKS = (1, 2, 3, 4)
+DEMO_GAMES_PER_WEEK = 8
+DEMO_EPOCHS = 15
+MIN_GAMES_TO_TRAIN = 3  # a train, a validation and a test game
+# Dagster's console logger at INFO keeps the demo's own progress lines readable (DEBUG is per event).
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+PROJECT_DAGSTER_YAML = Path(__file__).resolve().parents[2] / "dagster.yaml"
+# Used when the package is installed without the project folder around it.
+FALLBACK_DAGSTER_YAML = "concurrency:\n  runs:\n    max_concurrent_runs: 1\ntelemetry:\n  enabled: false\n"
+
+
+def prepare_dagster_home(home: Path) -> Path:
+    """Create DAGSTER_HOME with the project's dagster.yaml and point the environment at it."""
+    home = home.resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    target = home / "dagster.yaml"
+    if PROJECT_DAGSTER_YAML.exists():
+        shutil.copyfile(PROJECT_DAGSTER_YAML, target)
+    elif not target.exists():
+        target.write_text(FALLBACK_DAGSTER_YAML)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def run_demo(
+    workdir: Path, source: str | None = None, seed: int = 0, log: Callable[[str], None] = print
+) -> int:
+    import dagster as dg  # noqa: PLC0415 - heavy imports only when the demo runs
+
+    from qb_assets.defs.features import play_features  # noqa: PLC0415
+    from qb_assets.defs.ingest import raw_tracking  # noqa: PLC0415
+    from qb_assets.defs.partitions import partition_key  # noqa: PLC0415
+    from qb_assets.defs.resources import (  # noqa: PLC0415
+        LakeResource,
+        ModelStoreResource,
+        TrackingSourceResource,
+        WarehouseResource,
+    )
+    from qb_assets.ingest.pipeline import source_partitions  # noqa: PLC0415
+
+    workdir = workdir.resolve()
+    home = prepare_dagster_home(workdir / "dagster_home")
+    if source is None:
+        from qb_assets.synthetic.season import generate_season  # noqa: PLC0415
+
+        source = str(workdir / "source")
+        log(f"synthetic season {DEMO_SEASON}, weeks {DEMO_WEEKS}, {DEMO_GAMES_PER_WEEK} games a week")
+        generate_season(
+            source,
+            season=DEMO_SEASON,
+            weeks=DEMO_WEEKS,
+            games_per_week=DEMO_GAMES_PER_WEEK,
+            seed=seed,
+            progress=log,
+        )
+    lake = str(workdir / "lake")
+    models = str(workdir / "models")
+    resources = {
+        "tracking_source": TrackingSourceResource(uri=source),
+        "lake": LakeResource(root=lake),
+        "model_store": ModelStoreResource(root=models, epochs=DEMO_EPOCHS),
+        "duckdb_warehouse": WarehouseResource(path=str(workdir / "warehouse.duckdb")),
+    }
+    instance = dg.DagsterInstance.get()
+    totals = {"plays_in": 0, "plays_accepted": 0, "plays_quarantined": 0, "rows_in": 0}
+    feature_totals = {"feature_rows": 0, "feature_quarantined": 0}
+    reasons: dict[str, int] = {}
+    partitions = source_partitions(source)
+    for index, (season, week) in enumerate(partitions, 1):
+        log(f"[{index}/{len(partitions)}] materializing raw_tracking, play_features {season} week {week}")
+        result = dg.materialize(
+            [raw_tracking, play_features],
+            partition_key=partition_key(season, week),
+            instance=instance,
+            resources=resources,
+            run_config=QUIET_RUN_CONFIG,
+        )
+        metadata = result.asset_materializations_for_node("raw_tracking")[0].metadata
+        for key in totals:
+            totals[key] += int(metadata[key].value)
+        feature_metadata = result.asset_materializations_for_node("play_features")[0].metadata
+        for key in feature_totals:
+            feature_totals[key] += int(feature_metadata[key].value)
+        for reason, count in metadata["quarantine_reasons"].value.items():
+            reasons[reason] = reasons.get(reason, 0) + count
+    print(json.dumps({**totals, "quarantine_reasons": reasons, **feature_totals, "lake": lake}, indent=2))
+    if _games(lake) >= MIN_GAMES_TO_TRAIN:
+        _model_stage(dg, instance, resources, models, log)
+        _score_stage(dg, instance, resources, partitions, log)
+    else:
+        log(f"model stage skipped: the source has fewer than {MIN_GAMES_TO_TRAIN} games to split")
+    log(
+        "open these runs in the Dagster UI with:\n"
+        f"  DAGSTER_HOME={home} QB_SOURCE={source} QB_LAKE={lake} QB_MODELS={models} \\\n"
+        f"  QB_WAREHOUSE={workdir / 'warehouse.duckdb'} dagster dev -w workspace.yaml\n"
+        "and query the scores with:\n"
+        f'  qb-score query "SELECT * FROM qb_season_scores" --warehouse {workdir / "warehouse.duckdb"}'
+    )
+    return 0
+
+
+def _games(lake: str) -> int:
+    import polars as pl  # noqa: PLC0415
+
+    from qb_assets.io import lake as lake_io  # noqa: PLC0415
+
+    return lake_io.scan_table(lake, "features").select(pl.col("game_id").n_unique()).collect().item()
+
+
+def _model_stage(dg, instance, resources: dict, models: str, log: Callable[[str], None]) -> None:
+    """Train, compare and check the model through Dagster; print the metrics table."""
+    from qb_assets.cli.main import format_metrics_table  # noqa: PLC0415
+    from qb_assets.defs.model import baseline_models, model_evaluation, sbp_model, training_set  # noqa: PLC0415
+
+    log(f"materializing training_set, sbp_model, baseline_models, model_evaluation ({DEMO_EPOCHS} epochs)")
+    dg.materialize(
+        [training_set, sbp_model, baseline_models, model_evaluation],
+        instance=instance,
+        resources=resources,
+        run_config=QUIET_RUN_CONFIG,
+    )
+    evaluation = json.loads((Path(models) / "evaluation.json").read_text())
+    print("\nheld-out model comparison (synthetic truth = oracle):\n" + format_metrics_table(evaluation))
+
+
+SEASON_LEADERBOARD = """
+SELECT display_name AS passer, attempts, round(score_50_99, 1) AS score,
+       round(shrunk_percentile, 3) AS shrunk_percentile, round(nfl_passer_rating, 1) AS passer_rating
+FROM qb_season_scores ORDER BY score_50_99 DESC LIMIT 10"""
+SPLIT_LEADERBOARD = """
+SELECT split, arg_max(display_name, score_50_99) AS leader, round(max(score_50_99), 1) AS score,
+       count(*) AS passers
+FROM qb_split_scores GROUP BY split ORDER BY split"""
+
+
+def _score_stage(dg, instance, resources: dict, partitions: list, log: Callable[[str], None]) -> None:
+    """Score every week and load the warehouse through Dagster; print the leaderboards."""
+    from qb_assets.defs.partitions import partition_key  # noqa: PLC0415
+    from qb_assets.defs.scoring import play_scores  # noqa: PLC0415
+    from qb_assets.defs.warehouse import warehouse  # noqa: PLC0415
+    from qb_assets.warehouse.query import run_query  # noqa: PLC0415
+
+    for index, (season, week) in enumerate(partitions, 1):
+        log(f"[{index}/{len(partitions)}] materializing play_scores, warehouse {season} week {week}")
+        dg.materialize(
+            [play_scores, warehouse],
+            partition_key=partition_key(season, week),
+            instance=instance,
+            resources=resources,
+            run_config=QUIET_RUN_CONFIG,
+        )
+    path = resources["duckdb_warehouse"].path
+    print("\nseason leaderboard (qb_season_scores):\n" + run_query(SEASON_LEADERBOARD, path, "table"))
+    print("\nsplit leaders (qb_split_scores):\n" + run_query(SPLIT_LEADERBOARD, path, "table"))

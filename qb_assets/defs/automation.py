@@ -1,0 +1,99 @@
+"""Jobs and automation: the nightly season refresh and the new-tracking-files sensor.
+
+* ``weekly_refresh`` (one season x week): ingest, features, scores with the accepted model, warehouse.
+* ``train_model``: gather the feature store, train, compare, check.
+* ``full_refresh``: every asset. A run is one partition key plus the unpartitioned model assets; to
+  rebuild several seasons, backfill ``weekly_refresh`` over the partitions (each week is its own run,
+  which is how the work fans out), run ``train_model``, then backfill ``weekly_refresh`` again to
+  rescore.
+
+The nightly schedule is custom because ``build_schedule_from_partitioned_job`` rejects static x static
+partitions: at 06:00 UTC it requests ``weekly_refresh`` for the latest NIGHTLY_WEEKS weeks of the
+current season found in the tracking source (late stat corrections land in the last weeks). Both the
+schedule and the sensor start STOPPED; turn them on in the UI (Automation) or with
+``dagster schedule start nightly_season_refresh`` / ``dagster sensor start new_tracking_files``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import dagster as dg
+
+from qb_assets.defs.features import play_features
+from qb_assets.defs.ingest import raw_tracking
+from qb_assets.defs.model import baseline_models, model_evaluation, sbp_model, training_set
+from qb_assets.defs.partitions import partition_key
+from qb_assets.defs.resources import TrackingSourceResource
+from qb_assets.defs.scoring import play_scores
+from qb_assets.defs.warehouse import warehouse
+from qb_assets.ingest.pipeline import plan_source
+
+NIGHTLY_WEEKS = 2
+
+weekly_refresh = dg.define_asset_job(
+    "weekly_refresh",
+    selection=[raw_tracking, play_features, play_scores, warehouse],
+    description="One season x week: ingest, features, scores with the accepted model, warehouse.",
+)
+train_model = dg.define_asset_job(
+    "train_model",
+    selection=[training_set, sbp_model, baseline_models, model_evaluation],
+    description="Gather the feature store, train the SBP model and the baselines, evaluate and check them.",
+)
+full_refresh = dg.define_asset_job(
+    "full_refresh",
+    selection=dg.AssetSelection.all(),
+    description="Every asset for one season x week, retraining on the whole lake in between.",
+)
+
+
+def current_season(when) -> int:
+    """The NFL season running on a date: September to February belongs to the September's year."""
+    return when.year if when.month >= 3 else when.year - 1
+
+
+@dg.schedule(
+    job=weekly_refresh,
+    cron_schedule="0 6 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description=f"Nightly: weekly_refresh for the latest {NIGHTLY_WEEKS} weeks of the current season.",
+)
+def nightly_season_refresh(context: dg.ScheduleEvaluationContext, tracking_source: TrackingSourceResource):
+    season = current_season(context.scheduled_execution_time)
+    weeks = sorted(week for s, week in plan_source(tracking_source.open()) if s == season)[-NIGHTLY_WEEKS:]
+    if not weeks:
+        return dg.SkipReason(f"no tracking files for season {season} in {tracking_source.uri}")
+    day = context.scheduled_execution_time.strftime("%Y-%m-%d")
+    return [
+        dg.RunRequest(run_key=f"nightly-{day}-{season}-{week}", partition_key=partition_key(season, week))
+        for week in weeks
+    ]
+
+
+@dg.sensor(
+    job=weekly_refresh,
+    minimum_interval_seconds=300,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description="Requests weekly_refresh for the partitions of new or changed files in the tracking source.",
+)
+def new_tracking_files(context: dg.SensorEvaluationContext, tracking_source: TrackingSourceResource):
+    source = tracking_source.open()
+    seen = json.loads(context.cursor) if context.cursor else {}
+    current = {f.uri: source.fingerprint(f) for f in source.list_files()}
+    changed = {uri for uri, stamp in current.items() if seen.get(uri) != stamp}
+    context.update_cursor(json.dumps(current, sort_keys=True))
+    if not changed:
+        return dg.SkipReason("no new or changed files in the tracking source")
+    # A changed plays/games/players table touches every week; a tracking file only its own.
+    tables_changed = any(not f.is_tracking for f in source.list_files() if f.uri in changed)
+    requests = []
+    for (season, week), files in plan_source(source).items():
+        if tables_changed or changed & {f.uri for f in files}:
+            version = hashlib.sha256("".join(sorted(current[f.uri] for f in files)).encode()).hexdigest()[:12]
+            requests.append(
+                dg.RunRequest(run_key=f"{season}-{week}-{version}", partition_key=partition_key(season, week))
+            )
+    return requests

@@ -1,0 +1,36 @@
+"""The qb-score code location: one Definitions object (loaded by `dagster dev -w workspace.yaml`)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from qb_assets.defs.automation import (
+    full_refresh,
+    new_tracking_files,
+    nightly_season_refresh,
+    train_model,
+    weekly_refresh,
+)
+from qb_assets.defs.features import play_features
+from qb_assets.defs.ingest import raw_tracking
+from qb_assets.defs.model import baseline_models, model_evaluation, sbp_model, training_set
+from qb_assets.defs.resources import default_resources
+from qb_assets.defs.scoring import play_scores
+from qb_assets.defs.warehouse import warehouse
+
+defs = dg.Definitions(
+    assets=[
+        raw_tracking,
+        play_features,
+        training_set,
+        sbp_model,
+        baseline_models,
+        model_evaluation,
+        play_scores,
+        warehouse,
+    ],
+    jobs=[weekly_refresh, train_model, full_refresh],
+    schedules=[nightly_season_refresh],
+    sensors=[new_tracking_files],
+    resources=default_resources(),
+)

@@ -1,0 +1,98 @@
+"""Resources: where tracking files come from and where the lake lives.
+
+Defaults come from environment variables so that ``dagster dev``, the nightly schedule and the CLI agree
+without repeating paths: ``QB_SOURCE`` (tracking folder), ``QB_LAKE`` (lake root), ``QB_LAYOUT``
+(``auto`` or a Big Data Bowl layout name), ``QB_MODELS`` (model artifacts), ``QB_WAREHOUSE`` (the
+DuckDB file). Relative defaults live under ``./work``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import dagster as dg
+
+from qb_assets.common.ranges import parse_int_ranges
+from qb_assets.ingest.formats import LAYOUT_CHOICES
+from qb_assets.io.sources import TrackingSource, open_source
+
+
+class TrackingSourceResource(dg.ConfigurableResource):
+    """A folder or an ``s3://bucket/prefix`` of Big Data Bowl files (the landing zone)."""
+
+    uri: str = "work/source"
+    layout: str = "auto"
+
+    def truth_path(self) -> str | None:
+        """A synthetic season's ground truth beside its tracking files, when there is one."""
+        path = Path(self.uri) / "truth.parquet"
+        return str(path) if "://" not in self.uri and path.exists() else None
+
+    def open(self) -> TrackingSource:
+        if self.layout not in LAYOUT_CHOICES:
+            raise ValueError(f"layout {self.layout!r} is not one of {', '.join(LAYOUT_CHOICES)}")
+        return open_source(self.uri)
+
+
+class LakeResource(dg.ConfigurableResource):
+    """Root of the Parquet lake (``LAKE/<table>/season=YYYY/week=W/data.parquet``)."""
+
+    root: str = "work/lake"
+
+
+class ModelStoreResource(dg.ConfigurableResource):
+    """Where model artifacts live, and the training settings the model assets use."""
+
+    root: str = "work/models"
+    epochs: int = 60
+    device: str = "auto"
+    seed: int = 0
+    test_weeks: str = ""  # e.g. "14-17"; empty: 20% of games by hashed id
+    refit: bool = True  # refit on train + validation for the epochs early stopping chose
+
+    @property
+    def sbp_dir(self) -> str:
+        return str(Path(self.root) / "sbp")
+
+    @property
+    def baselines_dir(self) -> str:
+        return str(Path(self.root) / "baselines")
+
+    def overrides(self) -> dict:
+        weeks = tuple(parse_int_ranges(self.test_weeks))
+        return {
+            "epochs": self.epochs,
+            "device": self.device,
+            "seed": self.seed,
+            "test_weeks": weeks,
+            "refit": self.refit,
+        }
+
+    def train_config(self):
+        from ml.train import TrainConfig  # noqa: PLC0415 - torch only when a model is involved
+        from qb_assets.features.schema import MIRROR_SIGN_CHANNELS  # noqa: PLC0415
+
+        return replace(TrainConfig(mirror_channels=MIRROR_SIGN_CHANNELS), **self.overrides())
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB warehouse file: one read-write process at a time (the "duckdb" pool of 1)."""
+
+    path: str = "work/warehouse.duckdb"
+
+
+def default_resources() -> dict[str, dg.ConfigurableResource]:
+    return {
+        "tracking_source": TrackingSourceResource(
+            uri=dg.EnvVar("QB_SOURCE").get_value("work/source") or "work/source",
+            layout=dg.EnvVar("QB_LAYOUT").get_value("auto") or "auto",
+        ),
+        "lake": LakeResource(root=dg.EnvVar("QB_LAKE").get_value("work/lake") or "work/lake"),
+        "model_store": ModelStoreResource(
+            root=dg.EnvVar("QB_MODELS").get_value("work/models") or "work/models"
+        ),
+        "duckdb_warehouse": WarehouseResource(
+            path=dg.EnvVar("QB_WAREHOUSE").get_value("work/warehouse.duckdb") or "work/warehouse.duckdb"
+        ),
+    }

@@ -1,0 +1,275 @@
+"""Play-level quarantine rules: every play that enters is accepted or quarantined with a reason.
+
+Reason codes (first match by the order below wins; ``detail`` lists every problem found):
+
+=============================  ==========================================================================
+unparseable_value              a field that should be a number or id is not (file, line, column, value)
+conflicting_duplicate_frames   one player (or the ball) has two different rows for the same frame
+null_position                  x or y is null or NaN
+off_field                      a position more than OFF_FIELD_MARGIN_YD outside the field
+non_monotone_frames            a player's frames skip ids, or time runs backwards as frames advance
+inconsistent_events            two different events on one frame, several snaps, or events out of order
+no_snap                        no snap event (kickoffs, punts, truncated plays)
+release_missing                a pass outcome (or a plays-table pass result) with no release event
+too_few_players                fewer than MIN_PLAYERS_PER_SIDE tracked players on a side at the snap
+no_passer                      nobody on offense could be identified as the passer
+=============================  ==========================================================================
+
+Identical duplicate rows are not a reason: they are dropped and counted.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from qb_assets.ingest.events import PLAY_KEY
+from qb_assets.ingest.schema import FIELD_LENGTH_YD, FIELD_WIDTH_YD
+
+OFF_FIELD_MARGIN_YD = 20.0  # real data reach x = -16 and 130 (sideline players, dead balls): never clip those
+MIN_PLAYERS_PER_SIDE = 3  # ngscleanR drops plays with fewer; BDB 2021 tracks no linemen
+REASONS = (
+    "unparseable_value",
+    "conflicting_duplicate_frames",
+    "null_position",
+    "off_field",
+    "non_monotone_frames",
+    "inconsistent_events",
+    "no_snap",
+    "release_missing",
+    "too_few_players",
+    "no_passer",
+)
+ENTITY = pl.coalesce(pl.col("nfl_id"), pl.lit(-1, dtype=pl.Int64)).alias("entity")
+
+
+def _where(file: pl.Expr, row: pl.Expr) -> pl.Expr:
+    return pl.format("{} line {}", file, row)
+
+
+def _issues(frame: pl.DataFrame, reason: str, detail: pl.Expr) -> pl.DataFrame:
+    """One row per play with ``reason`` and the first offending row's detail."""
+    return (
+        frame.group_by(PLAY_KEY, maintain_order=True)
+        .agg(detail.first().alias("detail"), pl.len().alias("n"))
+        .select(
+            *PLAY_KEY,
+            pl.lit(reason).alias("reason"),
+            pl.when(pl.col("n") > 1)
+            .then(pl.format("{} (+{} more)", "detail", pl.col("n") - 1))
+            .otherwise("detail")
+            .alias("detail"),
+        )
+    )
+
+
+def parse_issues(errors: pl.DataFrame) -> pl.DataFrame:
+    text = pl.format(
+        "{}: column {} value '{}' is not a number",
+        _where(pl.col("source_file"), pl.col("source_row")),
+        "column",
+        "value",
+    )
+    return _issues(
+        errors.filter(pl.col("game_id").is_not_null() & pl.col("play_id").is_not_null()),
+        "unparseable_value",
+        text,
+    )
+
+
+def row_issues(tracking: pl.DataFrame) -> list[pl.DataFrame]:
+    """Row-level problems: conflicting duplicates, null/NaN positions, off-field positions, frame order.
+
+    ``tracking`` has identical duplicate rows removed already (``drop_identical_duplicates``)."""
+    where = _where(pl.col("source_file"), pl.col("source_row"))
+    who = (
+        pl.when(pl.col("nfl_id").is_null())
+        .then(pl.lit("the ball"))
+        .otherwise(pl.format("nflId {}", "nfl_id"))
+    )
+    entity_frame = [*PLAY_KEY, "entity", "frame_id"]
+    keyed = tracking.with_columns(ENTITY)
+    conflicts = keyed.filter(pl.struct(entity_frame).is_duplicated())
+    bad_xy = pl.col("x").is_null() | pl.col("y").is_null() | pl.col("x").is_nan() | pl.col("y").is_nan()
+    off = ~pl.col("x").is_between(-OFF_FIELD_MARGIN_YD, FIELD_LENGTH_YD + OFF_FIELD_MARGIN_YD) | ~pl.col(
+        "y"
+    ).is_between(-OFF_FIELD_MARGIN_YD, FIELD_WIDTH_YD + OFF_FIELD_MARGIN_YD)
+    # One aggregate per player and play instead of sorting every row: a gap shows as more frame ids
+    # spanned than present, and time running backwards as a negative step in frame order.
+    per_entity = (
+        keyed.lazy()
+        .group_by([*PLAY_KEY, "entity"])
+        .agg(
+            pl.col("nfl_id").first(),
+            pl.col("source_file").first(),
+            pl.col("source_row").min(),
+            pl.col("frame_id").min().alias("first_frame"),
+            pl.col("frame_id").max().alias("last_frame"),
+            pl.col("frame_id").n_unique().alias("frames"),
+            (pl.col("time").sort_by("frame_id").diff().dt.total_milliseconds() < 0).any().alias("backwards"),
+        )
+        .filter(
+            (pl.col("last_frame") - pl.col("first_frame") + 1 > pl.col("frames"))
+            | pl.col("backwards").fill_null(False)
+        )
+        .collect()
+    )
+    return [
+        _issues(
+            conflicts,
+            "conflicting_duplicate_frames",
+            pl.format(
+                "{}: {} has {} different rows for frame {}",
+                where,
+                who,
+                pl.len().over(entity_frame),
+                "frame_id",
+            ),
+        ),
+        _issues(
+            tracking.filter(bad_xy & ~off.fill_null(False)),
+            "null_position",
+            pl.format("{}: {} has a null or NaN x/y at frame {}", where, who, "frame_id"),
+        ),
+        _issues(
+            tracking.filter(off.fill_null(False)),
+            "off_field",
+            pl.format(
+                "{}: {} at x={}, y={} in frame {} is far off the field", where, who, "x", "y", "frame_id"
+            ),
+        ),
+        _issues(
+            per_entity,
+            "non_monotone_frames",
+            pl.format(
+                "{}: {} has {} of the frames {}-{}{}",
+                where,
+                who,
+                "frames",
+                "first_frame",
+                "last_frame",
+                pl.when(pl.col("backwards"))
+                .then(pl.lit(" and its time runs backwards"))
+                .otherwise(pl.lit("")),
+            ),
+        ),
+    ]
+
+
+def drop_identical_duplicates(tracking: pl.DataFrame, data_columns: list[str]) -> tuple[pl.DataFrame, int]:
+    """Drop rows identical to an earlier one in every data column; returns (frame, rows dropped).
+
+    Only rows whose (play, player, frame) key repeats can be duplicates, so the full-row comparison
+    runs on that (usually empty) subset instead of hashing every column of every row."""
+    key = pl.struct([*PLAY_KEY, "nfl_id", "frame_id"])
+    repeated = tracking.select(key.is_duplicated()).to_series()
+    if not repeated.any():
+        return tracking, 0
+    suspects = tracking.filter(repeated)
+    kept = suspects.unique(subset=data_columns, keep="first", maintain_order=True)
+    dropped = suspects.height - kept.height
+    return pl.concat([tracking.filter(~repeated), kept]).sort("source_file", "source_row"), dropped
+
+
+def event_issues(frames: pl.DataFrame, file_of_play: pl.DataFrame) -> list[pl.DataFrame]:
+    """Event-level problems over the per-play event frames (``events.event_frames`` output)."""
+    frames = frames.join(file_of_play, on=PLAY_KEY, how="left")
+    src = pl.col("source_file")
+    out_of_order = (
+        (pl.col("release_frame_id") < pl.col("snap_frame_id"))
+        | (pl.col("outcome_frame_id") < pl.col("release_frame_id"))
+        | (pl.col("pass_arrived_frame_id") < pl.col("release_frame_id"))
+    ).fill_null(False)
+    inconsistent = (
+        (pl.col("max_events_per_frame") > 1).fill_null(False)
+        | (pl.col("n_snaps") > 1).fill_null(False)
+        | out_of_order
+    )
+    pass_claimed = pl.col("outcome_frame_id").is_not_null() | pl.col("pass_result_official").is_in(
+        ["C", "I", "IN"]
+    )
+    return [
+        _issues(
+            frames.filter(inconsistent),
+            "inconsistent_events",
+            pl.format(
+                "{}: column event: {} snaps, up to {} different events on one frame, "
+                "snap/release/arrival/outcome frames {}/{}/{}/{}",
+                src,
+                pl.col("n_snaps").fill_null(0),
+                "max_events_per_frame",
+                "snap_frame_id",
+                "release_frame_id",
+                "pass_arrived_frame_id",
+                "outcome_frame_id",
+            ),
+        ),
+        _issues(
+            frames.filter(pl.col("snap_frame_id").is_null()),
+            "no_snap",
+            pl.format("{}: column event: no snap event in the play", src),
+        ),
+        _issues(
+            frames.filter(pass_claimed & pl.col("release_frame_id").is_null()),
+            "release_missing",
+            pl.format(
+                "{}: column event: pass outcome '{}' (plays table '{}') "
+                "but no pass_forward/pass_shovel event",
+                src,
+                pl.col("outcome_event").fill_null("none"),
+                pl.col("pass_result_official").fill_null("none"),
+            ),
+        ),
+    ]
+
+
+def player_count_issues(
+    tracking: pl.DataFrame, frames: pl.DataFrame, file_of_play: pl.DataFrame
+) -> pl.DataFrame:
+    """Plays with fewer than MIN_PLAYERS_PER_SIDE players of either club at the snap."""
+    counts = (
+        tracking.join(frames.select(*PLAY_KEY, "snap_frame_id"), on=PLAY_KEY)
+        .filter((pl.col("frame_id") == pl.col("snap_frame_id")) & ~pl.col("is_football"))
+        .group_by([*PLAY_KEY, "club"])
+        .agg(pl.col("nfl_id").n_unique().alias("players"))
+    )
+    per_play = (
+        frames.select(PLAY_KEY)
+        .join(counts, on=PLAY_KEY, how="left")
+        .group_by(PLAY_KEY)
+        .agg(
+            pl.col("players").drop_nulls().len().alias("clubs"),
+            pl.col("players").min().fill_null(0).alias("fewest"),
+            pl.format("{}={}", pl.col("club"), pl.col("players")).str.join(", ").alias("by_club"),
+        )
+        .join(file_of_play, on=PLAY_KEY, how="left")
+    )
+    return _issues(
+        per_play.filter((pl.col("clubs") < 2) | (pl.col("fewest") < MIN_PLAYERS_PER_SIDE)),
+        "too_few_players",
+        pl.format(
+            "{}: column nflId: players per club at the snap: {} (need {} per side)",
+            "source_file",
+            "by_club",
+            pl.lit(MIN_PLAYERS_PER_SIDE),
+        ),
+    )
+
+
+def first_reason(issues: list[pl.DataFrame]) -> pl.DataFrame:
+    """Combine issue frames into one row per play: the first reason in REASONS order, every detail."""
+    issues = [i for i in issues if i.height]
+    if not issues:
+        return pl.DataFrame(
+            schema={"game_id": pl.Int64, "play_id": pl.Int64, "reason": pl.String, "detail": pl.String}
+        )
+    rank = {reason: i for i, reason in enumerate(REASONS)}
+    return (
+        pl.concat(issues)
+        .with_columns(pl.col("reason").replace_strict(rank, return_dtype=pl.Int32).alias("rank"))
+        .sort([*PLAY_KEY, "rank"])
+        .group_by(PLAY_KEY, maintain_order=True)
+        .agg(
+            pl.col("reason").first(),
+            pl.format("{}: {}", "reason", "detail").str.join("; ").alias("detail"),
+        )
+    )

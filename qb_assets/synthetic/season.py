@@ -1,0 +1,166 @@
+"""Synthetic season generator with per-play ground truth, in the Big Data Bowl 2023 layout.
+
+`generate_season` writes, in OUT_DIR:
+
+* ``games.csv``, ``plays.csv``, ``players.csv`` and one ``tracking_week_{W}.csv`` per week: all 22
+  players and the ball at 10 Hz from 1 s before the snap (``ball_snap`` = frame 11) to the end of the
+  play, raw field coordinates, BDB events; only dropbacks (C, I, IN, S, R) are generated;
+* ``truth.parquet``: one row per dropback with the true yards distribution of the pass, for the QB
+  who threw it (``*_qb``) and for a league-average QB in the same pre-release situation (``*_avg``),
+  evaluable with `truth_cdf` / `truth_integer_pmf` (family documented in `synthetic_truth`);
+* ``skills.parquet``: every player's latent skills, and for QBs their true expected yards per attempt
+  against league-average receivers and defenses (``true_ypa``).
+
+The league, schedule and each game draw from their own child of ``SeedSequence([seed, season])``, so
+the same arguments give byte-identical files and games are independent streams.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from qb_assets.synthetic.game import receiver_coverage, simulate_game
+from qb_assets.synthetic.league import (
+    League,
+    build_league,
+    build_schedule,
+    players_csv,
+    skills_table,
+)
+from qb_assets.synthetic.motion import BLOCK_ROUTE, design_plays, draw_setup
+from qb_assets.synthetic.play import (
+    choose_target,
+    draw_clock,
+    game_situations,
+    pick,
+    release_features,
+    to_frame,
+)
+from qb_assets.synthetic.truth import (
+    SUPPORT_YD,
+    conditional_means,
+    outcome_probabilities,
+    truth_cdf,
+    truth_integer_pmf,
+    truth_mean,
+    yardage_parameters,
+)
+
+__all__ = ["SUPPORT_YD", "generate_season", "qb_true_ypa", "truth_cdf", "truth_integer_pmf", "truth_mean"]
+
+GAMES_COLUMNS = ("gameId", "season", "week", "gameDate", "gameTimeEastern", "homeTeamAbbr", "visitorTeamAbbr")
+NEUTRAL_PLAYS = 3000
+
+
+def qb_true_ypa(
+    league: League, seed_seq: np.random.SeedSequence, n_plays: int = NEUTRAL_PLAYS
+) -> pl.DataFrame:
+    """Each QB's true expected yards per attempt against league-average receivers, line and defense.
+
+    One neutral set of pass plays (all other skills 0) is simulated once; every QB then reads it with
+    his own skills (the same random draws: common random numbers, so differences are skill alone).
+    """
+    rng = np.random.default_rng(seed_seq)
+    sit = game_situations(rng, n_plays)
+    zeros = np.zeros(n_plays)
+    sk = {"route": np.zeros((n_plays, 5)), "coverage": np.zeros((n_plays, 7)), "rush": np.zeros((n_plays, 5)),
+          "hands": np.zeros((n_plays, 5)), "yac": np.zeros((n_plays, 5)), "block": zeros}  # fmt: skip
+    setup = draw_setup(rng, n_plays)
+    clock = draw_clock(rng, setup[2], sk["rush"], sk["block"], kinds_allowed=False)
+    f_rel = to_frame(clock["t_event"])
+    design = design_plays(rng, sit["los_x"], sit["ball_y"], 130, sk, setup, clock["t_hit"], clock["winner"])
+    feat_all = release_features(design.x, design.y, np.minimum(f_rel, 85), sit["los_x"])
+    noise = rng.standard_normal((n_plays, 5))
+    cov = receiver_coverage(feat_all, sk)
+    # Yardage given the catch (or the pick) depends on the target, not on the passer: compute it once
+    # for all five receivers, then each QB only changes which one he throws to and p_complete/p_int.
+    n_rec = 5
+    flat = {k: (v.reshape(-1) if v.ndim == 2 else np.repeat(v, n_rec)) for k, v in feat_all.items()}
+    flat["yards_to_endzone"] = np.repeat(sit["yards_to_endzone"], n_rec)
+    flat_zero = np.zeros(n_plays * n_rec)
+    params = yardage_parameters(flat, {"yac": flat_zero})
+    mean_comp, mean_ret = (m.reshape(n_plays, n_rec) for m in conditional_means(params))
+    qbs = league.players.filter(pl.col("role") == "QB")
+    rows = np.arange(n_plays)
+    out = []
+    for nfl_id in qbs["nflId"].to_list():  # per QB (about 64), each vectorized over the neutral plays
+        qb = {
+            name: np.full(n_plays, league.skill(np.array([nfl_id]), name)[0])
+            for name in ("accuracy", "decision", "arm")
+        }
+        target = choose_target(
+            noise,
+            feat_all,
+            qb,
+            {"hands": sk["hands"], "yac": sk["yac"]},
+            cov,
+            sit["yards_to_endzone"],
+            design.route != BLOCK_ROUTE,
+        )
+        feat = pick(feat_all, target)
+        p_c, p_i = outcome_probabilities(feat, {**qb, "hands": zeros, "coverage": zeros})
+        out.append(float(np.mean(p_c * mean_comp[rows, target] - p_i * mean_ret[rows, target])))
+    return qbs.select(pl.col("nflId").alias("nfl_id")).with_columns(pl.Series("true_ypa", out))
+
+
+def generate_season(  # noqa: PLR0917 (the public contract's signature)
+    out_dir: str | Path,
+    season: int = 2024,
+    weeks: Sequence[int] = range(1, 5),
+    games_per_week: int = 16,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
+    """Write a synthetic season (see the module docstring) and return a summary:
+    games, plays, dropbacks, tracking_rows, files, seconds."""
+    started = time.perf_counter()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    weeks = [int(w) for w in weeks]
+    root = np.random.SeedSequence([seed, season])
+    league_seq, schedule_seq, neutral_seq, games_seq = root.spawn(4)
+    league = build_league(np.random.default_rng(league_seq))
+    schedule = build_schedule(season, weeks, games_per_week, np.random.default_rng(schedule_seq))
+    game_seqs = games_seq.spawn(schedule.height)
+    plays, truths, files = [], [], []
+    tracking_rows = 0
+    for week in weeks:
+        path = out / f"tracking_week_{week}.csv"
+        files.append(path.name)
+        with path.open("wb") as handle:
+            first = True
+            for i, game in enumerate(schedule.iter_rows(named=True)):
+                if game["week"] != week:
+                    continue
+                tracking, game_plays, truth = simulate_game(np.random.default_rng(game_seqs[i]), league, game)
+                tracking.write_csv(handle, include_header=first, float_precision=2)
+                first = False
+                tracking_rows += tracking.height
+                plays.append(game_plays)
+                truths.append(truth)
+        if progress is not None:
+            progress(
+                f"week {week}: {tracking_rows:,} tracking rows so far ({time.perf_counter() - started:.1f} s)"
+            )
+    all_plays = pl.concat(plays)
+    schedule.select(GAMES_COLUMNS).write_csv(out / "games.csv")
+    all_plays.write_csv(out / "plays.csv")
+    players_csv(league).write_csv(out / "players.csv")
+    pl.concat(truths).write_parquet(out / "truth.parquet")
+    skills = skills_table(league).join(qb_true_ypa(league, neutral_seq), on="nfl_id", how="left")
+    skills.write_parquet(out / "skills.parquet")
+    files += ["games.csv", "plays.csv", "players.csv", "truth.parquet", "skills.parquet"]
+    return {
+        "games": schedule.height,
+        "plays": all_plays.height,
+        "dropbacks": all_plays.height,
+        "attempts": int(all_plays["passResult"].is_in(["C", "I", "IN"]).sum()),
+        "tracking_rows": tracking_rows,
+        "files": files,
+        "seconds": round(time.perf_counter() - started, 2),
+    }

@@ -1,0 +1,201 @@
+"""The DuckDB warehouse: play scores and their context, loaded from the Parquet lake, with SQL views of
+the QB passing score per game, season, split and week.
+
+One DuckDB file holds tables ``games``, ``players``, ``plays`` and ``play_scores`` (``sql/schema.sql``)
+and the views in ``sql/views/*.sql``. A load replaces one (season, week) partition inside one
+transaction: it deletes that partition's rows, inserts the new ones, upserts players by ``nfl_id`` and
+rebuilds the materialized aggregates of the touched season, so re-running a load is idempotent and a
+failed load leaves the previous contents intact.
+
+Concurrency: DuckDB lets ONE process open a database file read-write (it holds a file lock), while any
+number of processes may open it read-only when no writer has it open. Loads therefore run one at a time
+(the Dagster side uses a concurrency pool of 1 for the warehouse asset) and readers, such as
+``qb-score query``, open the file with ``read_only=True``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from qb_assets.io import lake as lake_io
+
+SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+SCHEMA_FILE = SQL_DIR / "schema.sql"
+VIEWS_DIR = SQL_DIR / "views"
+
+# Tables replaced per (season, week) partition: delete the partition's rows, insert the new ones.
+PARTITIONED_TABLES = ("games", "plays", "play_scores")
+# Players carry no week: a load upserts them.
+UPSERT_TABLES = ("players",)
+# Load order inside a partition's transaction: the dimensions, then the facts.
+LOADABLE_TABLES = ("games", "players", "plays", "play_scores")
+# The lake table that defines which partitions exist to load; the others are optional per partition.
+DRIVING_TABLE = "play_scores"
+
+Progress = Callable[[str], None]
+
+
+def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse file. Read-write opens create it (and its schema); read-only opens of a file
+    that does not exist fail with FileNotFoundError instead of DuckDB's generic error."""
+    path = Path(path)
+    if read_only:
+        if not path.exists():
+            raise FileNotFoundError(f"no warehouse file at {path}")
+        return duckdb.connect(str(path), read_only=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    create_schema(con)
+    return con
+
+
+def view_files() -> list[Path]:
+    """The view definitions, in the order they are created (file name order: dependencies first)."""
+    return sorted(VIEWS_DIR.glob("*.sql"))
+
+
+def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the tables (if absent) and macros, then (re)create every view. Idempotent."""
+    con.execute(SCHEMA_FILE.read_text())
+    for path in view_files():
+        con.execute(path.read_text())
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    # An empty select: far cheaper than information_schema, which is a view over every catalog.
+    return [d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description]
+
+
+def _conform(
+    con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, season: int, week: int
+) -> pl.DataFrame:
+    """``frame`` reduced to ``table``'s columns, with the partition keys filled in and checked."""
+    if table == "players" and "position" not in frame.columns and "player_position" in frame.columns:
+        # The lake's canonical players table (tracking/formats.py) calls it player_position.
+        frame = frame.rename({"player_position": "position"})
+    if table in PARTITIONED_TABLES:
+        for key, value in (("season", season), ("week", week)):
+            if key not in frame.columns:
+                frame = frame.with_columns(pl.lit(value, dtype=pl.Int32).alias(key))
+            elif frame.height and (frame[key].is_null().any() or (frame[key] != value).any()):
+                # Rows of another partition would escape this partition's delete: no longer idempotent.
+                raise ValueError(f"{table}: rows outside partition season={season} week={week} ({key})")
+    columns = [c for c in table_columns(con, table) if c in frame.columns]
+    if table == "players":
+        # One row per player: an upsert may not touch the same key twice in one statement.
+        frame = frame.unique("nfl_id", keep="last", maintain_order=True)
+    return frame.select(columns)
+
+
+def refresh_aggregates(con: duckdb.DuckDBPyConnection, seasons: Iterable[int] | None = None) -> None:
+    """Rebuild the materialized aggregates (``season_aggregates``, ``split_aggregates``) of ``seasons``
+    (default: all) from their live views. The caller owns the transaction; ``load_partition`` calls
+    this inside its own, so the aggregates change atomically with the play scores."""
+    if seasons is None:
+        con.execute("DELETE FROM season_aggregates")
+        con.execute("DELETE FROM split_aggregates")
+        con.execute("INSERT INTO season_aggregates BY NAME SELECT * FROM league_seasons")
+        con.execute("INSERT INTO split_aggregates BY NAME SELECT * FROM qb_split_stats")
+        return
+    for season in sorted(set(seasons)):
+        for table, view in (("season_aggregates", "league_seasons"), ("split_aggregates", "qb_split_stats")):
+            con.execute(f"DELETE FROM {table} WHERE season = ?", [season])
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view} WHERE season = ?", [season])
+
+
+def replace_partition(
+    con: duckdb.DuckDBPyConnection, season: int, week: int, tables: Mapping[str, pl.DataFrame]
+) -> dict[str, int]:
+    """``load_partition`` on an open read-write connection (one transaction; rolled back on error)."""
+    unknown = sorted(set(tables) - set(LOADABLE_TABLES))
+    if unknown:
+        raise ValueError(f"unknown warehouse table(s) {unknown}; expected some of {list(LOADABLE_TABLES)}")
+    frames = {t: _conform(con, t, tables[t], season, week) for t in LOADABLE_TABLES if t in tables}
+    # Registered before the transaction: DuckDB refuses even an unregister in an aborted transaction.
+    for table, frame in frames.items():
+        con.register(f"_incoming_{table}", frame.to_arrow())
+    try:
+        con.begin()
+        try:
+            for table in frames:
+                if table in PARTITIONED_TABLES:
+                    con.execute(f"DELETE FROM {table} WHERE season = ? AND week = ?", [season, week])
+                # BY NAME: the frame's column order is irrelevant and absent columns stay NULL.
+                verb = "INSERT OR REPLACE" if table in UPSERT_TABLES else "INSERT"
+                con.execute(f"{verb} INTO {table} BY NAME SELECT * FROM _incoming_{table}")
+            if "play_scores" in frames:
+                refresh_aggregates(con, [season])
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+    finally:
+        for table in frames:
+            con.unregister(f"_incoming_{table}")
+    return {table: frame.height for table, frame in frames.items()}
+
+
+def load_partition(
+    path: str | Path, season: int, week: int, tables: Mapping[str, pl.DataFrame]
+) -> dict[str, int]:
+    """Replace the (season, week) partition of each table in ``tables`` (keys among ``games``,
+    ``plays``, ``play_scores``, ``players``) in ONE transaction: delete the partition's rows, insert
+    the frame's, upsert players by nfl_id, rebuild the season's aggregates. Tables not given are left
+    alone. Returns the rows loaded per table. Idempotent; on any error nothing changes."""
+    con = connect(path)
+    try:
+        return replace_partition(con, season, week, tables)
+    finally:
+        con.close()
+
+
+def load_lake(
+    lake: str | Path,
+    path: str | Path,
+    partitions: Iterable[tuple[int, int]] | None = None,
+    progress: Progress | None = None,
+) -> dict:
+    """Load every partition of the lake's ``play_scores`` (or only ``partitions``) into the warehouse
+    at ``path``, with the same partition of ``games``, ``plays`` and ``players`` where the lake has
+    it. Each partition is its own transaction: an error stops the load, keeping the partitions before
+    it. Returns {"warehouse", "partitions", "rows": {table: rows loaded}, "seconds"}."""
+    started = time.perf_counter()
+    available = lake_io.list_partitions(lake, DRIVING_TABLE)
+    keys = available if partitions is None else sorted(set(partitions))
+    missing = sorted(set(keys) - set(available))
+    if missing:
+        raise FileNotFoundError(f"lake table {DRIVING_TABLE!r} has no partition(s) {missing} under {lake}")
+    rows = dict.fromkeys(LOADABLE_TABLES, 0)
+    # Listed once: listing globs the whole table folder.
+    present = {t: set(lake_io.list_partitions(lake, t)) for t in LOADABLE_TABLES}
+    con = connect(path)
+    try:
+        for index, key in enumerate(keys, 1):
+            frames = {
+                t: lake_io.scan_table(lake, t, [key]).collect() for t in LOADABLE_TABLES if key in present[t]
+            }
+            for table, count in replace_partition(con, key[0], key[1], frames).items():
+                rows[table] += count
+            if progress:
+                progress(
+                    f"[{index}/{len(keys)}] season {key[0]} week {key[1]}: "
+                    f"{frames[DRIVING_TABLE].height} play scores ({time.perf_counter() - started:.1f} s)"
+                )
+    finally:
+        con.close()
+    return {
+        "warehouse": str(path),
+        "partitions": [list(k) for k in keys],
+        "rows": rows,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+
+
+def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Row counts of the loaded tables (for summaries and tests)."""
+    return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in LOADABLE_TABLES}

@@ -1,0 +1,100 @@
+"""The scale-out profile: the production dagster.yaml validates, and its PostgreSQL storage works
+against a real PostgreSQL server (Debian's, started here as the postgres user on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import yaml
+from dagster._core.instance.config import dagster_instance_config
+
+from qb_assets.defs.ingest import raw_tracking
+from qb_assets.defs.partitions import partition_key
+from qb_assets.defs.resources import LakeResource, TrackingSourceResource
+from tests.conftest import REPO_ROOT
+
+PRODUCTION_YAML = REPO_ROOT / "deploy" / "dagster.production.yaml"
+PG_BIN = (
+    next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), None)
+    if Path("/usr/lib/postgresql").exists()
+    else None
+)
+PG_ENV = {"DAGSTER_PG_HOST": "127.0.0.1", "DAGSTER_PG_USER": "postgres", "DAGSTER_PG_PASSWORD": "unused",
+          "DAGSTER_PG_DB": "postgres", "DAGSTER_COMPUTE_LOG_BUCKET": "compute-logs"}  # fmt: skip
+
+
+def test_production_config_validates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in {**PG_ENV, "DAGSTER_PG_PORT": "5432"}.items():
+        monkeypatch.setenv(key, value)
+    shutil.copyfile(PRODUCTION_YAML, tmp_path / "dagster.yaml")
+    config, _ = dagster_instance_config(str(tmp_path))
+    assert config["storage"]["postgres"]["postgres_db"]["hostname"] == {"env": "DAGSTER_PG_HOST"}
+    assert config["run_launcher"]["class"] == "EcsRunLauncher"
+    assert config["compute_logs"]["class"] == "S3ComputeLogManager"
+    assert config["concurrency"]["pools"]["default_limit"] == 1
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    if PG_BIN is None:
+        pytest.skip("Debian's postgresql is not installed (.ci/run installs it)")
+    root = Path(tempfile.mkdtemp(prefix="qb-pg-"))
+    shutil.chown(root, "postgres")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+
+    def as_postgres(*command: str) -> None:
+        subprocess.run(
+            ["su", "postgres", "-s", "/bin/sh", "-c", " ".join(command)], check=True, capture_output=True
+        )
+
+    as_postgres(str(PG_BIN / "initdb"), "-D", str(root / "data"), "-A", "trust", "-U", "postgres")
+    options = f"'-p {port} -k {root} -c listen_addresses=127.0.0.1'"
+    as_postgres(
+        str(PG_BIN / "pg_ctl"),
+        "-D",
+        str(root / "data"),
+        "-o",
+        options,
+        "-l",
+        str(root / "log"),
+        "-w",
+        "start",
+    )
+    try:
+        yield port
+    finally:
+        as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(root / "data"), "-m", "fast", "-w", "stop")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_runs_are_stored_in_postgres(postgres: int, real_source: Path, tmp_path: Path, monkeypatch) -> None:
+    for key, value in {**PG_ENV, "DAGSTER_PG_PORT": str(postgres)}.items():
+        monkeypatch.setenv(key, value)
+    home = tmp_path / "home"
+    home.mkdir()
+    production = yaml.safe_load(PRODUCTION_YAML.read_text())
+    # The production storage as written; ECS and S3 compute logs need AWS and stay out of this test.
+    (home / "dagster.yaml").write_text(yaml.safe_dump({"storage": production["storage"]}))
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        result = dg.materialize(
+            [raw_tracking], partition_key=partition_key(2018, 14), instance=instance,
+            resources={"tracking_source": TrackingSourceResource(uri=str(real_source)),
+                       "lake": LakeResource(root=str(tmp_path / "lake"))},
+        )  # fmt: skip
+        assert result.success
+        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+    with dg.DagsterInstance.from_config(str(home)) as reopened:  # a second process would see the same
+        runs = reopened.get_runs()
+        assert [run.run_id for run in runs] == [result.run_id] and runs[0].is_success
+        event = reopened.get_latest_materialization_event(dg.AssetKey("raw_tracking"))
+        assert event.asset_materialization.metadata["plays_in"].value == 73
+    assert os.environ["DAGSTER_PG_PORT"] == str(postgres)
