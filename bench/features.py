@@ -27,6 +27,7 @@ import polars as pl
 from bench.ingest import build_season
 from qb_assets.features.schema import CHANNELS, MAX_FRAMES, SLOTS
 from qb_assets.features.store import build_features
+from qb_assets.ingest.schema import PASS_ATTEMPT_RESULTS
 from qb_assets.io import lake as lake_io
 
 
@@ -91,7 +92,7 @@ def pandas_features(lake: str, max_plays: int) -> int:
     season, week = lake_io.list_partitions(lake, "plays")[0]
     tracking = lake_io.scan_table(lake, "tracking", [(season, week)]).collect().to_pandas()
     plays = lake_io.scan_table(lake, "plays", [(season, week)]).collect().to_pandas()
-    plays = plays[plays["pass_result"].isin(["C", "I", "IN"]) & plays["target_nfl_id"].notna()].head(
+    plays = plays[plays["pass_result"].isin(PASS_ATTEMPT_RESULTS) & plays["target_nfl_id"].notna()].head(
         max_plays
     )
     info = plays.set_index(["game_id", "play_id"])

@@ -18,9 +18,11 @@ import time
 import numpy as np
 import torch
 
+from ml.config import TrainConfig, TrainingData
+from ml.inference import sbp_distribution
 from ml.sbp import YARD_BIN_COUNT
 from ml.tcn import PassOutcomeNet, count_flops_per_play
-from ml.train import TrainConfig, TrainingData, sbp_distribution, train_sbp
+from ml.train import train_sbp
 
 SHAPE = (60, 22, 10)
 TABULAR = 21  # static + derived model inputs

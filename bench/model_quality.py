@@ -17,11 +17,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from qb_assets.cli.main import format_metrics_table
 from qb_assets.common.ranges import parse_int_ranges
 from qb_assets.features.store import build_features
 from qb_assets.ingest.pipeline import ingest_source
-from qb_assets.model.training import evaluate_model, train_model
+from qb_assets.model.evaluation import evaluate_model, format_metrics_table
+from qb_assets.model.training import train_model
+from qb_assets.synthetic.oracle import TRUTH_FILE, truth_oracle
 from qb_assets.synthetic.season import generate_season
 
 
@@ -93,7 +94,7 @@ def main() -> None:
     )
     steps["train"] = time.perf_counter() - started
     started = time.perf_counter()
-    result = evaluate_model(lake, model, truth_path=source / "truth.parquet", progress=print)
+    result = evaluate_model(lake, model, oracle=truth_oracle(source / TRUTH_FILE), progress=print)
     steps["evaluate"] = time.perf_counter() - started
     print("\n" + format_metrics_table(result))
     print(

@@ -27,7 +27,8 @@ from pathlib import Path
 from bench.ingest import REAL
 from qb_assets.common.ranges import parse_int_ranges
 from qb_assets.scoring.score import score_lake
-from qb_assets.scoring.validity import oracle_ceilings, real_split_half, validity_report
+from qb_assets.scoring.validity import real_split_half, validity_report
+from qb_assets.synthetic.oracle import oracle_ceilings
 from qb_assets.synthetic.season import generate_season
 from qb_assets.warehouse.load import load_lake
 

@@ -16,8 +16,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ml.config import TrainConfig, TrainingData
+from ml.inference import build_model
 from ml.tcn import PassOutcomeNet
-from ml.train import TrainConfig, TrainingData, build_model, fit_with_refit, refit_split
+from ml.train import fit_with_refit, refit_split
 
 LOG_STD_BOUNDS = (-1.0, 4.0)  # std between 0.37 and 55 yards
 

@@ -10,20 +10,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ml.artifacts import load_artifact, save_artifact
 from ml.baselines import fit_trees, gaussian_parameters, train_gaussian, tree_features
+from ml.config import TrainConfig, TrainingData
 from ml.errors import ArtifactError
 from ml.evaluate import YARD_GRID, gaussian_pmf, marginal_pmf, pmf_metrics, point_metrics
+from ml.inference import predict_raw, sbp_distribution, to_tensors
 from ml.tcn import PassOutcomeNet
-from ml.train import (
-    TrainConfig,
-    TrainingData,
-    load_artifact,
-    predict_raw,
-    save_artifact,
-    sbp_distribution,
-    to_tensors,
-    train_sbp,
-)
+from ml.train import train_sbp
 
 Progress = Callable[[str], None] | None
 TREES_FILE = "trees.txt"

@@ -1,4 +1,4 @@
-"""Two-parameter generalized Pareto distribution GPD(xi, beta) for excesses y >= 0 (SBP.md section 2.3).
+"""Two-parameter generalized Pareto distribution GPD(xi, beta) for excesses y >= 0 (docs/sbp.md section 2.3).
 
 No location parameter: in the spliced binned-Pareto the threshold plays that role. All functions are
 elementwise over broadcastable tensors and written for stable values *and* gradients:
@@ -12,19 +12,29 @@ elementwise over broadcastable tensors and written for stable values *and* gradi
 
 Support: y in [0, inf) for xi >= 0 and [0, -beta/xi] for xi < 0 (log density -inf and S = 0 beyond, S = 1 for
 y < 0). For xi <= -1 the density does not vanish at the endpoint; the project uses xi >= 0 or xi >= -0.5.
+
+Besides log density, log survival and quantiles: the log mass of an excess interval (``gpd_log_mass``, the
+spliced tails' share of an integer outcome), the mean (``gpd_mean``) and the constrained (xi, beta) from raw
+network outputs (``gpd_parameters``).
 """
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
+
+from ml.logmath import log1mexp
 
 __all__ = [
     "expm1_div",
     "gpd_icdf",
     "gpd_inverse_log_sf",
+    "gpd_log_mass",
     "gpd_log_prob",
     "gpd_log_sf",
+    "gpd_mean",
+    "gpd_parameters",
     "log1p_div",
     "series_cutoff",
 ]
@@ -130,3 +140,51 @@ def gpd_icdf(v: Tensor, xi: Tensor, beta: Tensor) -> Tensor:
     Shapes: broadcastable; returns the broadcast shape.
     """
     return gpd_inverse_log_sf(torch.log1p(-v), xi, beta)
+
+
+def gpd_log_mass(
+    y1: Tensor, width: Tensor, xi: Tensor, beta: Tensor, valid: Tensor, *, log_weight: float = 0.0
+) -> Tensor:
+    """log(weight * (S(y1) - S(y1 + width))): the weighted mass of the excess interval [y1, y1 + width].
+
+    Threshold stability: the excess over y1 is GPD(xi, beta + xi y1), so the difference is
+    weight * S(y1) * (1 - S'(width)) and needs no subtraction of nearly equal numbers; ``log_weight`` (the
+    spliced tail's log p) is added first. Shapes: y1, width (>= 0 where valid), xi, beta and the boolean
+    ``valid`` broadcastable; returns their broadcast shape. -inf where ``valid`` is False (double-where:
+    y1 = 0 and width = 1 are used there), where y1 lies beyond a finite endpoint (xi < 0) or where S(y1)
+    is not finite.
+    """
+    y1 = torch.where(valid, y1, torch.zeros_like(y1))
+    width = torch.where(valid, width, torch.ones_like(width))
+    log_s1 = gpd_log_sf(y1, xi, beta)
+    beta_c = beta + xi * y1
+    ok = valid & (beta_c > 0) & torch.isfinite(log_s1)
+    beta_c = torch.where(ok, beta_c, beta)
+    log_mass = log_weight + log_s1 + log1mexp(-gpd_log_sf(width, xi, beta_c))
+    return torch.where(ok, log_mass, torch.full_like(log_mass, -torch.inf))
+
+
+def gpd_mean(xi: Tensor, beta: Tensor) -> Tensor:
+    """Mean beta / (1 - xi) of GPD(xi, beta), i.e. the mean excess over the threshold; +inf when xi >= 1
+    (the mean needs xi < 1). Shapes: xi and beta broadcastable; returns their broadcast shape.
+    """
+    finite = xi < 1
+    return torch.where(
+        finite, beta / (1 - torch.where(finite, xi, torch.zeros_like(xi))), xi.new_tensor(torch.inf)
+    )
+
+
+def gpd_parameters(
+    xi_raw: Tensor, beta_raw: Tensor, beta_min: float, xi_max: float | None = None
+) -> tuple[Tensor, Tensor]:
+    """(xi, beta) from unconstrained reals, as docs/sbp.md section 1 recommends: beta = softplus(r) + beta_min
+    (never 0 for beta_min > 0); xi = softplus(r) >= 0, or xi_max * sigmoid(r) in (0, xi_max) when
+    ``xi_max`` is given. Shapes: elementwise, each output has its input's shape. Raises ValueError unless
+    beta_min > 0 and xi_max (when given) > 0.
+    """
+    if not beta_min > 0:
+        raise ValueError(f"beta_min must be > 0, got {beta_min}")
+    if xi_max is not None and not xi_max > 0:
+        raise ValueError(f"xi_max must be > 0, got {xi_max}")
+    xi = F.softplus(xi_raw) if xi_max is None else xi_max * torch.sigmoid(xi_raw)
+    return xi, F.softplus(beta_raw) + beta_min

@@ -11,8 +11,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ml.config import TrainConfig
+from ml.inference import predict_raw, sbp_distribution
 from ml.tcn import PassOutcomeNet
-from ml.train import TrainConfig, predict_raw, sbp_distribution
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 

@@ -1,6 +1,7 @@
 """Training: the SBP loss, AdamW with a one-cycle schedule, an exponential moving average of the
 weights, early stopping on validation NLL and then a refit on train + validation for the chosen number
-of epochs, seeds, CPU or CUDA (bf16 autocast on GPU), and an artifact directory that scoring can trust.
+of epochs, seeds, CPU or CUDA (bf16 autocast on GPU). The artifact directory that scoring can trust is
+written and read by ``ml.artifacts``; the records live in ``ml.config``, prediction in ``ml.inference``.
 
 Split (deterministic, by game so that no game's plays straddle two splits): the test split is the
 given test weeks (train weeks 1-13, test 14-17 by default on a full season), or, without test weeks,
@@ -16,77 +17,23 @@ makes the continuous SBP density at the jittered point the integer outcome's pro
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
 from torch import Tensor
 from tqdm import tqdm
 
-from ml.errors import ArtifactError
-from ml.sbp import YARD_BIN_COUNT, YARD_BINS, SplicedBinnedPareto, sbp_from_raw
+from ml.config import TrainConfig, TrainingData
+from ml.inference import build_model, predict_raw, sbp_distribution, to_tensors
+from ml.sbp import YARD_BIN_COUNT, YARD_BINS
 from ml.tcn import PassOutcomeNet, init_output_bias
 
 SPLITS = ("train", "validation", "test")
-WEIGHTS_FILE = "model.pt"
-CONFIG_FILE = "config.json"
-METRICS_FILE = "metrics.json"
-
-
-@dataclass
-class TrainConfig:
-    epochs: int = 60
-    batch_size: int = 256
-    learning_rate: float = 2e-3
-    weight_decay: float = 1e-3
-    patience: int = 8
-    seed: int = 0
-    device: str = "auto"
-    # Sized on a full synthetic season (about 11,000 training plays): 16 channels and strong dropout
-    # generalize better than 32 channels, which overfit within a dozen epochs.
-    channels: int = 16
-    hidden: int = 64
-    kernel_size: int = 3
-    dilations: tuple[int, ...] = (1, 2, 4, 8)
-    dropout: float = 0.3
-    tail_percentile: float = 0.05
-    xi_max: float = 0.9  # keeps the mean finite (xi < 1)
-    test_weeks: tuple[int, ...] = ()
-    test_fraction: float = 0.2
-    validation_fraction: float = 0.15
-    # Channel indices whose sign flips under a left-right mirror of the play; training mirrors each
-    # play with probability 1/2 (data augmentation). Empty: no mirroring.
-    mirror_channels: tuple[int, ...] = ()
-    # Exponential moving average of the weights (per optimizer step); validation, early stopping and
-    # the saved model use the average. 0 turns it off. On a full synthetic season it lowers test NLL by
-    # about 0.01 and steadies the PIT across seeds.
-    ema_decay: float = 0.99
-    # After early stopping, train a fresh model on train + validation for the epochs it chose (the
-    # baselines do the same): 19% more plays for the final model, about 0.5% lower test CRPS.
-    refit: bool = True
-
-
-@dataclass
-class TrainingData:
-    """Model inputs as arrays, row i = play i. tensor (N, T, S, C) float32 (None for the situation-only
-    model); n_frames (N,); tabular (N, F)
-    float32; label (N,) integer yards as float32; game_id, week (N,) int64; meta: what the artifact
-    records about the data (feature schema hash and schema, seasons, weeks)."""
-
-    tensor: np.ndarray | None
-    n_frames: np.ndarray
-    tabular: np.ndarray
-    label: np.ndarray
-    game_id: np.ndarray
-    week: np.ndarray
-    meta: dict = field(default_factory=dict)
 
 
 def split_by_game(
@@ -138,10 +85,6 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def sbp_distribution(raw: Tensor, config: TrainConfig) -> SplicedBinnedPareto:
-    return sbp_from_raw(raw.float(), *YARD_BINS, tail_percentile=config.tail_percentile, xi_max=config.xi_max)
-
-
 def sbp_loss(raw: Tensor, label: Tensor, config: TrainConfig) -> Tensor:
     return sbp_distribution(raw, config).training_loss(label).mean()
 
@@ -159,49 +102,111 @@ def marginal_logits(label: np.ndarray) -> Tensor:
     return torch.tensor(np.log(counts / counts.sum()), dtype=torch.float32)
 
 
-def build_model(data: TrainingData, config: TrainConfig, out_features: int) -> PassOutcomeNet:
-    """The TCN model for play tensors, or the situation-only MLP when ``data.tensor`` is None."""
-    return PassOutcomeNet(
-        frame_shape=tuple(data.tensor.shape[1:]) if data.tensor is not None else None,
-        tabular_features=data.tabular.shape[1],
-        out_features=out_features,
-        channels=config.channels,
-        kernel_size=config.kernel_size,
-        dilations=config.dilations,
-        hidden=config.hidden,
-        dropout=config.dropout,
-    )
-
-
-def to_tensors(data: TrainingData, rows: np.ndarray, device: torch.device) -> tuple[Tensor, ...]:
-    # The situation-only model has no play tensors: an empty placeholder keeps one training loop.
-    tensor = data.tensor[rows] if data.tensor is not None else np.zeros((len(rows), 0), dtype=np.float32)
-    return (
-        torch.from_numpy(tensor).to(device),
-        torch.from_numpy(data.n_frames[rows].astype(np.int64)).to(device),
-        torch.from_numpy(data.tabular[rows]).to(device),
-        torch.from_numpy(data.label[rows]).to(device),
-    )
-
-
-@torch.inference_mode()
-def predict_raw(model: PassOutcomeNet, tensors: tuple[Tensor, ...], batch_size: int = 4096) -> Tensor:
-    """Raw head outputs for every play of ``tensors`` (tensor, n_frames, tabular[, label])."""
-    model.eval()
-    tensor, n_frames, tabular = tensors[:3]
-    outputs = [
-        model(tensor[i : i + batch_size], n_frames[i : i + batch_size], tabular[i : i + batch_size]).float()
-        for i in range(0, len(tensor), batch_size)
-    ]
-    return torch.cat(outputs)
-
-
 def mirror_half(tensor: Tensor, channels: tuple[int, ...], generator: torch.Generator) -> Tensor:
     """Mirror a random half of the plays of a (B, T, S, C) batch across the long axis."""
     sign = torch.ones(tensor.shape[-1], device=tensor.device)
     sign[list(channels)] = -1.0
     flip = torch.rand(tensor.shape[0], generator=generator).to(tensor.device) < 0.5
     return torch.where(flip[:, None, None, None], tensor * sign, tensor)
+
+
+def _fit_rows(split: np.ndarray, config: TrainConfig, fixed_epochs: int | None) -> tuple[np.ndarray, ...]:
+    """(train rows, validation rows) of ``split``; with ``fixed_epochs`` the validation rows are the first
+    training batch (in-sample: the history's NLL is then only a sanity check)."""
+    train_rows, validation_rows = np.flatnonzero(split == "train"), np.flatnonzero(split == "validation")
+    if fixed_epochs is not None:
+        validation_rows = train_rows[: config.batch_size]
+    if len(train_rows) == 0 or len(validation_rows) == 0:
+        raise ValueError(
+            f"need plays in train and validation, got {len(train_rows)} and {len(validation_rows)}"
+        )
+    return train_rows, validation_rows
+
+
+class _Optimisation(NamedTuple):
+    """AdamW, its one-cycle learning-rate schedule and the EMA of the weights (None when turned off)."""
+
+    optimizer: torch.optim.Optimizer
+    schedule: torch.optim.lr_scheduler.LRScheduler
+    averaged: torch.optim.swa_utils.AveragedModel | None
+
+
+def _optimisation(model: PassOutcomeNet, config: TrainConfig, steps_per_epoch: int) -> _Optimisation:
+    """The optimizer state of one ``fit``; the schedule spans ``config.epochs`` epochs of
+    ``steps_per_epoch`` steps."""
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+    )
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=config.learning_rate, total_steps=config.epochs * steps_per_epoch
+    )
+    averaged = (
+        torch.optim.swa_utils.AveragedModel(
+            model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(config.ema_decay)
+        )
+        if config.ema_decay > 0
+        else None
+    )
+    return _Optimisation(optimizer, schedule, averaged)
+
+
+def _train_epoch(
+    model: PassOutcomeNet,
+    train: tuple[Tensor, ...],
+    optimisation: _Optimisation,
+    *,
+    config: TrainConfig,
+    generator: torch.Generator,
+    loss_fn: Callable[[Tensor, Tensor], Tensor],
+    device: torch.device,
+    desc: str,
+    show_bar: bool,
+) -> float:
+    """One pass of optimisation over the training plays ``train`` (tensor, n_frames, tabular, label) in
+    a random order from ``generator``; returns the mean training loss per play."""
+    optimizer, schedule, averaged = optimisation
+    autocast = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+    model.train()
+    order = torch.randperm(len(train[3]), generator=generator).to(device)
+    epoch_loss = 0.0
+    batches = tqdm(
+        range(0, len(order), config.batch_size), desc=desc, unit="batch", leave=False, disable=not show_bar
+    )
+    for start in batches:
+        rows = order[start : start + config.batch_size]
+        tensor, n_frames, tabular, label = (t[rows] for t in train)
+        if config.mirror_channels and tensor.dim() == 4:
+            tensor = mirror_half(tensor, config.mirror_channels, generator)
+        jitter = torch.rand(label.shape, generator=None, device=device) - 0.5
+        with autocast:
+            raw = model(tensor, n_frames, tabular)
+        loss = loss_fn(raw.float(), label + jitter)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        optimizer.step()
+        schedule.step()
+        if averaged is not None:
+            averaged.update_parameters(model)
+        epoch_loss += float(loss.detach()) * len(rows)
+    return epoch_loss / len(order)
+
+
+class _EarlyStopping:
+    """The early-stopping bookkeeping: the best validation NLL, the weights that reached it (a copy) and
+    the epochs since it last improved by more than 1e-4."""
+
+    def __init__(self, patience: int) -> None:
+        self.patience, self.best, self.best_state, self.stale = patience, math.inf, None, 0
+
+    def should_stop(self, validation_nll: float, evaluated: torch.nn.Module) -> bool:
+        """Record one epoch; True once ``patience`` epochs in a row brought no improvement."""
+        if validation_nll < self.best - 1e-4:
+            self.best, self.stale = validation_nll, 0
+            self.best_state = {k: v.detach().clone() for k, v in evaluated.state_dict().items()}
+            return False
+        self.stale += 1
+        return self.stale >= self.patience
 
 
 def fit(
@@ -220,96 +225,55 @@ def fit(
     (the refit on train + validation, which has no held-out plays to stop on)."""
     generator = seed_everything(config.seed)
     device = pick_device(config.device)
-    train_rows, validation_rows = np.flatnonzero(split == "train"), np.flatnonzero(split == "validation")
-    if fixed_epochs is not None:
-        validation_rows = train_rows[: config.batch_size]  # in-sample: the history's NLL is a sanity check
-    if len(train_rows) == 0 or len(validation_rows) == 0:
-        raise ValueError(
-            f"need plays in train and validation, got {len(train_rows)} and {len(validation_rows)}"
-        )
+    train_rows, validation_rows = _fit_rows(split, config, fixed_epochs)
     train, validation = to_tensors(data, train_rows, device), to_tensors(data, validation_rows, device)
     model.to(device)
     model.fit_standardization(*train[:3])
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
-    )
-    steps_per_epoch = math.ceil(len(train_rows) / config.batch_size)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=config.learning_rate, total_steps=config.epochs * steps_per_epoch
-    )
-    averaged = (
-        torch.optim.swa_utils.AveragedModel(
-            model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(config.ema_decay)
-        )
-        if config.ema_decay > 0
-        else None
-    )
+    optimisation = _optimisation(model, config, math.ceil(len(train_rows) / config.batch_size))
+    averaged = optimisation.averaged
     evaluated = averaged.module if averaged is not None else model
-    autocast = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
-    best, best_state, stale, history = math.inf, None, 0, []
+    stopping, history = _EarlyStopping(config.patience), []
     started = time.perf_counter()
     last_epoch = fixed_epochs or config.epochs  # the schedule still spans config.epochs
     for epoch in range(1, last_epoch + 1):
-        model.train()
-        order = torch.randperm(len(train_rows), generator=generator).to(device)
-        epoch_loss, epoch_started = 0.0, time.perf_counter()
-        batches = tqdm(
-            range(0, len(order), config.batch_size),
+        epoch_started = time.perf_counter()
+        train_loss = _train_epoch(
+            model,
+            train,
+            optimisation,
+            config=config,
+            generator=generator,
+            loss_fn=loss_fn,
+            device=device,
             desc=f"epoch {epoch}/{last_epoch}",
-            unit="batch",
-            leave=False,
-            disable=progress is None or not sys.stderr.isatty(),  # a bar on a terminal, lines in logs
+            show_bar=progress is not None and sys.stderr.isatty(),  # a bar on a terminal, lines in logs
         )
-        for start in batches:
-            rows = order[start : start + config.batch_size]
-            tensor, n_frames, tabular, label = (t[rows] for t in train)
-            if config.mirror_channels and tensor.dim() == 4:
-                tensor = mirror_half(tensor, config.mirror_channels, generator)
-            jitter = torch.rand(label.shape, generator=None, device=device) - 0.5
-            with autocast:
-                raw = model(tensor, n_frames, tabular)
-            loss = loss_fn(raw.float(), label + jitter)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-            optimizer.step()
-            schedule.step()
-            if averaged is not None:
-                averaged.update_parameters(model)
-            epoch_loss += float(loss.detach()) * len(rows)
         validation_nll = float(nll_fn(predict_raw(evaluated, validation), validation[3]).mean())
         seconds = time.perf_counter() - epoch_started
         history.append(
             {
                 "epoch": epoch,
-                "train_loss": epoch_loss / len(order),
+                "train_loss": train_loss,
                 "validation_nll": validation_nll,
                 "seconds": round(seconds, 2),
-                "plays_per_s": round(len(order) / seconds, 1),
+                "plays_per_s": round(len(train_rows) / seconds, 1),
             }
         )
         if progress:
             progress(
-                f"epoch {epoch}/{last_epoch}: train loss {history[-1]['train_loss']:.4f}, "
+                f"epoch {epoch}/{last_epoch}: train loss {train_loss:.4f}, "
                 f"validation NLL {validation_nll:.4f}, {history[-1]['plays_per_s']:.0f} plays/s"
             )
-        if fixed_epochs is not None:
-            continue
-        if validation_nll < best - 1e-4:
-            best, stale = validation_nll, 0
-            best_state = {k: v.detach().clone() for k, v in evaluated.state_dict().items()}
-        else:
-            stale += 1
-            if stale >= config.patience:
-                if progress:
-                    progress(f"early stop: no validation improvement in {config.patience} epochs")
-                break
+        if fixed_epochs is None and stopping.should_stop(validation_nll, evaluated):
+            if progress:
+                progress(f"early stop: no validation improvement in {config.patience} epochs")
+            break
     if fixed_epochs is not None:
-        best, best_state = validation_nll, evaluated.state_dict()
-    model.load_state_dict(best_state)
+        stopping.best, stopping.best_state = validation_nll, evaluated.state_dict()
+    model.load_state_dict(stopping.best_state)
     return {
         "epochs": history,
-        "best_validation_nll": best,
+        "best_validation_nll": stopping.best,
         "seconds": round(time.perf_counter() - started, 1),
         "device": device.type,
     }
@@ -376,62 +340,3 @@ def train_sbp(
         progress=progress,
     )
     return model.cpu(), history, split
-
-
-def save_artifact(
-    out_dir: str | Path, model: PassOutcomeNet, config: TrainConfig, data_meta: dict, metrics: dict
-) -> Path:
-    """Weights, config (model + training), feature schema and its hash, data range, metrics."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    torch.save(model.state_dict(), out / WEIGHTS_FILE)
-    record = {
-        # The weights' content hash names the model version that scores carry.
-        "model_version": hashlib.sha256((out / WEIGHTS_FILE).read_bytes()).hexdigest()[:12],
-        "train_config": asdict(config),
-        "model": {
-            "frame_shape": list(model.frame_shape) if model.frame_shape else None,
-            "tabular_features": model.tabular_mean.numel(),
-            "out_features": model.head[-1].out_features,
-            "bins": list(YARD_BINS),
-            "bin_count": YARD_BIN_COUNT,
-        },
-        "feature_schema_hash": data_meta["feature_schema_hash"],
-        "feature_schema": data_meta.get("feature_schema"),
-        "data": {k: v for k, v in data_meta.items() if k not in ("feature_schema", "feature_schema_hash")},
-    }
-    (out / CONFIG_FILE).write_text(json.dumps(record, indent=2, default=str))
-    (out / METRICS_FILE).write_text(json.dumps(metrics, indent=2, default=str))
-    return out
-
-
-def load_artifact(
-    model_dir: str | Path, expected_schema_hash: str
-) -> tuple[PassOutcomeNet, TrainConfig, dict]:
-    """Load a trained model; refuses one whose feature schema hash differs from the data's."""
-    folder = Path(model_dir)
-    if not (folder / CONFIG_FILE).exists() or not (folder / WEIGHTS_FILE).exists():
-        raise ArtifactError(f"{folder}: not a model artifact (expected {CONFIG_FILE} and {WEIGHTS_FILE})")
-    record = json.loads((folder / CONFIG_FILE).read_text())
-    if record["feature_schema_hash"] != expected_schema_hash:
-        raise ArtifactError(
-            f"{folder}: model was trained on feature schema {record['feature_schema_hash']}, "
-            f"the features are {expected_schema_hash}; retrain with `qb-score train`"
-        )
-    stored = record["train_config"]
-    # JSON has no tuples: restore the tuple-typed fields.
-    config = TrainConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in stored.items()})
-    shape = record["model"]
-    model = PassOutcomeNet(
-        frame_shape=tuple(shape["frame_shape"]) if shape["frame_shape"] else None,
-        tabular_features=shape["tabular_features"],
-        out_features=shape["out_features"],
-        channels=config.channels,
-        kernel_size=config.kernel_size,
-        dilations=config.dilations,
-        hidden=config.hidden,
-        dropout=config.dropout,
-    )
-    model.load_state_dict(torch.load(folder / WEIGHTS_FILE, map_location="cpu", weights_only=True))
-    model.eval()
-    return model, config, record

@@ -11,8 +11,29 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable
 from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from qb_assets.common.progress import Progress
+from qb_assets.defs.features import play_features
+from qb_assets.defs.ingest import raw_tracking
+from qb_assets.defs.model import baseline_models, model_evaluation, sbp_model, training_set
+from qb_assets.defs.partitions import partition_key
+from qb_assets.defs.resources import (
+    LakeResource,
+    ModelStoreResource,
+    TrackingSourceResource,
+    WarehouseResource,
+)
+from qb_assets.defs.scoring import play_scores
+from qb_assets.defs.warehouse import warehouse
+from qb_assets.ingest.pipeline import source_partitions
+from qb_assets.io import lake as lake_io
+from qb_assets.model.evaluation import format_metrics_table
+from qb_assets.synthetic.season import generate_season
+from qb_assets.warehouse.query import run_query
 
 DEMO_SEASON = 2024
 DEMO_WEEKS = (1, 2, 3, 4)
@@ -39,27 +60,10 @@ def prepare_dagster_home(home: Path) -> Path:
     return home
 
 
-def run_demo(
-    workdir: Path, source: str | None = None, seed: int = 0, log: Callable[[str], None] = print
-) -> int:
-    import dagster as dg  # noqa: PLC0415 - heavy imports only when the demo runs
-
-    from qb_assets.defs.features import play_features  # noqa: PLC0415
-    from qb_assets.defs.ingest import raw_tracking  # noqa: PLC0415
-    from qb_assets.defs.partitions import partition_key  # noqa: PLC0415
-    from qb_assets.defs.resources import (  # noqa: PLC0415
-        LakeResource,
-        ModelStoreResource,
-        TrackingSourceResource,
-        WarehouseResource,
-    )
-    from qb_assets.ingest.pipeline import source_partitions  # noqa: PLC0415
-
+def run_demo(workdir: Path, source: str | None = None, seed: int = 0, log: Progress = print) -> int:
     workdir = workdir.resolve()
     home = prepare_dagster_home(workdir / "dagster_home")
     if source is None:
-        from qb_assets.synthetic.season import generate_season  # noqa: PLC0415
-
         source = str(workdir / "source")
         log(f"synthetic season {DEMO_SEASON}, weeks {DEMO_WEEKS}, {DEMO_GAMES_PER_WEEK} games a week")
         generate_season(
@@ -102,8 +106,8 @@ def run_demo(
             reasons[reason] = reasons.get(reason, 0) + count
     print(json.dumps({**totals, "quarantine_reasons": reasons, **feature_totals, "lake": lake}, indent=2))
     if _games(lake) >= MIN_GAMES_TO_TRAIN:
-        _model_stage(dg, instance, resources, models, log)
-        _score_stage(dg, instance, resources, partitions, log)
+        _model_stage(instance, resources, models, log)
+        _score_stage(instance, resources, partitions, log)
     else:
         log(f"model stage skipped: the source has fewer than {MIN_GAMES_TO_TRAIN} games to split")
     log(
@@ -117,17 +121,11 @@ def run_demo(
 
 
 def _games(lake: str) -> int:
-    import polars as pl  # noqa: PLC0415
-
-    from qb_assets.io import lake as lake_io  # noqa: PLC0415
-
     return lake_io.scan_table(lake, "features").select(pl.col("game_id").n_unique()).collect().item()
 
 
-def _model_stage(dg, instance, resources: dict, models: str, log: Callable[[str], None]) -> None:
+def _model_stage(instance, resources: dict, models: str, log: Progress) -> None:
     """Train, compare and check the model through Dagster; print the metrics table."""
-    from qb_assets.cli.main import format_metrics_table  # noqa: PLC0415
-    from qb_assets.defs.model import baseline_models, model_evaluation, sbp_model, training_set  # noqa: PLC0415
 
     log(f"materializing training_set, sbp_model, baseline_models, model_evaluation ({DEMO_EPOCHS} epochs)")
     dg.materialize(
@@ -150,13 +148,8 @@ SELECT split, arg_max(display_name, score_50_99) AS leader, round(max(score_50_9
 FROM qb_split_scores GROUP BY split ORDER BY split"""
 
 
-def _score_stage(dg, instance, resources: dict, partitions: list, log: Callable[[str], None]) -> None:
+def _score_stage(instance, resources: dict, partitions: list, log: Progress) -> None:
     """Score every week and load the warehouse through Dagster; print the leaderboards."""
-    from qb_assets.defs.partitions import partition_key  # noqa: PLC0415
-    from qb_assets.defs.scoring import play_scores  # noqa: PLC0415
-    from qb_assets.defs.warehouse import warehouse  # noqa: PLC0415
-    from qb_assets.warehouse.query import run_query  # noqa: PLC0415
-
     for index, (season, week) in enumerate(partitions, 1):
         log(f"[{index}/{len(partitions)}] materializing play_scores, warehouse {season} week {week}")
         dg.materialize(

@@ -1,7 +1,8 @@
 """``qb-score``: the command-line face of the same library functions the Dagster assets call.
 
 Errors exit non-zero with one line naming the file, play and column at fault: 2 for a tracking layout
-that matches no Big Data Bowl vintage (or not the forced one), 1 for any other input error.
+that matches no Big Data Bowl vintage (or not the forced one), 1 for any other input error. Library
+imports sit inside the commands so that ``qb-score --help`` answers without loading torch or Dagster.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from pathlib import Path
 from ml.errors import ArtifactError
 from qb_assets.common.ranges import parse_int_ranges
 from qb_assets.ingest.formats import LAYOUT_CHOICES, LayoutError
-from qb_assets.io.sources import SourceError
-from qb_assets.warehouse.query import add_query_parser
+from qb_assets.io.files import SourceError
+from qb_assets.warehouse.query import FORMATS
 
 EXIT_INPUT_ERROR = 1
 EXIT_LAYOUT_ERROR = 2
@@ -26,34 +27,41 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def cmd_generate(args: argparse.Namespace) -> int:
-    from qb_assets.synthetic.season import generate_season  # noqa: PLC0415 - keeps `--help` fast
-
-    summary = generate_season(
-        args.out_dir,
-        season=args.season,
-        weeks=parse_int_ranges(args.weeks),
-        games_per_week=args.games_per_week,
-        seed=args.seed,
-        progress=_log,
-    )
-    print(json.dumps(summary, indent=2, default=str))
+def _print_json(value: dict) -> int:
+    print(json.dumps(value, indent=2, default=str))
     return 0
+
+
+def _write_picture(png: bytes, info: dict, out: str) -> int:
+    Path(out).write_bytes(png)
+    return _print_json({**info, "out": out})
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from qb_assets.synthetic.season import generate_season  # noqa: PLC0415
+
+    return _print_json(
+        generate_season(
+            args.out_dir,
+            season=args.season,
+            weeks=parse_int_ranges(args.weeks),
+            games_per_week=args.games_per_week,
+            seed=args.seed,
+            progress=_log,
+        )
+    )
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from qb_assets.ingest.pipeline import ingest_source  # noqa: PLC0415
 
-    summary = ingest_source(args.source, args.lake, layout=args.format, progress=_log)
-    print(json.dumps(summary, indent=2))
-    return 0
+    return _print_json(ingest_source(args.source, args.lake, layout=args.format, progress=_log))
 
 
 def cmd_features(args: argparse.Namespace) -> int:
     from qb_assets.features.store import build_features  # noqa: PLC0415
 
-    print(json.dumps(build_features(args.lake, progress=_log), indent=2))
-    return 0
+    return _print_json(build_features(args.lake, progress=_log))
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -62,49 +70,21 @@ def cmd_train(args: argparse.Namespace) -> int:
     overrides = {"epochs": args.epochs, "device": args.device, "seed": args.seed, "refit": args.refit}
     if args.test_weeks:
         overrides["test_weeks"] = tuple(parse_int_ranges(args.test_weeks))
-    print(json.dumps(train_model(args.lake, args.model, progress=_log, **overrides), indent=2))
-    return 0
+    return _print_json(train_model(args.lake, args.model, progress=_log, **overrides))
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from qb_assets.model.training import evaluate_model  # noqa: PLC0415
+    from qb_assets.model.evaluation import evaluate_model, format_metrics_table  # noqa: PLC0415
+    from qb_assets.synthetic.oracle import truth_oracle  # noqa: PLC0415
 
-    result = evaluate_model(args.lake, args.model, truth_path=args.truth, progress=_log)
+    oracle = truth_oracle(args.truth) if args.truth else None
+    result = evaluate_model(args.lake, args.model, oracle=oracle, progress=_log)
     print(json.dumps(result, indent=2) if args.json else format_metrics_table(result))
     return 0
 
 
-def cmd_score(args: argparse.Namespace) -> int:
-    from qb_assets.scoring.score import score_lake  # noqa: PLC0415
-
-    summary = score_lake(args.lake, args.model, progress=_log)
-    if args.warehouse:
-        from qb_assets.warehouse.load import load_lake  # noqa: PLC0415
-
-        summary["warehouse"] = load_lake(args.lake, args.warehouse, progress=_log)
-    print(json.dumps(summary, indent=2, default=str))
-    return 0
-
-
-def cmd_chart(args: argparse.Namespace) -> int:
-    from qb_assets.scoring.charts import weekly_chart  # noqa: PLC0415
-
-    png, info = weekly_chart(args.warehouse, args.qb, args.season)
-    Path(args.out).write_bytes(png)
-    print(json.dumps({**info, "out": args.out}, indent=2))
-    return 0
-
-
-def cmd_explain(args: argparse.Namespace) -> int:
-    from qb_assets.scoring.score import explain_play  # noqa: PLC0415
-
-    png, info = explain_play(args.lake, args.model, args.game_id, args.play_id)
-    Path(args.out).write_bytes(png)
-    print(json.dumps({**info, "out": args.out}, indent=2))
-    return 0
-
-
 def cmd_evaluate_pbp(args: argparse.Namespace) -> int:
+    from qb_assets.model.evaluation import format_metrics_table  # noqa: PLC0415
     from qb_assets.model.pbp import evaluate_pbp  # noqa: PLC0415
 
     result = evaluate_pbp(
@@ -119,14 +99,33 @@ def cmd_evaluate_pbp(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_metrics_table(result: dict) -> str:
-    """The metrics of ``compare_models`` as a Markdown table."""
-    columns = ("nll", "crps", "mae_median", "pit_ks", "coverage_50", "coverage_90")
-    lines = ["| model | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
-    for name, metrics in result["models"].items():
-        cells = ["-" if metrics[c] is None else f"{metrics[c]:.4f}" for c in columns]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return "\n".join([*lines, f"\ntest plays: {result['n_test']}"])
+def cmd_score(args: argparse.Namespace) -> int:
+    from qb_assets.scoring.score import score_lake  # noqa: PLC0415
+    from qb_assets.warehouse.load import load_lake  # noqa: PLC0415
+
+    summary = score_lake(args.lake, args.model, progress=_log)
+    if args.warehouse:
+        summary["warehouse"] = load_lake(args.lake, args.warehouse, progress=_log)
+    return _print_json(summary)
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from qb_assets.scoring.explain import explain_play  # noqa: PLC0415
+
+    return _write_picture(*explain_play(args.lake, args.model, args.game_id, args.play_id), args.out)
+
+
+def cmd_chart(args: argparse.Namespace) -> int:
+    from qb_assets.scoring.plots import weekly_chart  # noqa: PLC0415
+
+    return _write_picture(*weekly_chart(args.warehouse, args.qb, args.season), args.out)
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from qb_assets.warehouse.query import run_query  # noqa: PLC0415
+
+    print(run_query(args.sql, args.warehouse, args.format))
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -135,10 +134,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(Path(args.workdir), source=args.source, seed=args.seed, log=_log)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qb-score", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-
+def add_data_commands(commands: argparse._SubParsersAction) -> None:
+    """generate, ingest, features."""
     generate = commands.add_parser("generate", help="write a synthetic season in Big Data Bowl 2023 layout")
     generate.add_argument("out_dir")
     generate.add_argument("--season", type=int, default=2024)
@@ -159,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     features.add_argument("--lake", required=True, help="lake root folder")
     features.set_defaults(run=cmd_features)
 
+
+def add_model_commands(commands: argparse._SubParsersAction) -> None:
+    """train, evaluate, evaluate-pbp."""
     train = commands.add_parser("train", help="train the TCN + SBP model on the feature store")
     train.add_argument("--lake", required=True)
     train.add_argument("--model", required=True, help="artifact folder to write")
@@ -183,6 +183,20 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(run=cmd_evaluate)
 
+    pbp = commands.add_parser(
+        "evaluate-pbp", help="SBP vs Gaussian vs trees on real play-by-play outcomes (situation features)"
+    )
+    pbp.add_argument("file", help="nflfastR play-by-play Parquet")
+    pbp.add_argument("--train-seasons", required=True, help="e.g. 2017-2018")
+    pbp.add_argument("--test-seasons", required=True, help="e.g. 2019")
+    pbp.add_argument("--epochs", type=int, default=20)
+    pbp.add_argument("--seed", type=int, default=0)
+    pbp.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    pbp.set_defaults(run=cmd_evaluate_pbp)
+
+
+def add_score_commands(commands: argparse._SubParsersAction) -> None:
+    """score, explain, query, chart."""
     score = commands.add_parser("score", help="score every pass attempt and load the DuckDB warehouse")
     score.add_argument("--lake", required=True)
     score.add_argument("--model", required=True)
@@ -197,26 +211,27 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--out", required=True, help="PNG file to write")
     explain.set_defaults(run=cmd_explain)
 
-    add_query_parser(commands)
+    query = commands.add_parser("query", help="run one read-only SQL statement against the warehouse")
+    query.add_argument("sql", help='one SQL statement, e.g. "SELECT * FROM qb_season_scores LIMIT 5"')
+    query.add_argument("--warehouse", required=True, help="the warehouse DuckDB file")
+    query.add_argument("--format", default="table", choices=FORMATS, help="output format (default: table)")
+    query.set_defaults(run=cmd_query)
 
-    chart = commands.add_parser("chart", help="a QB's passing score by week with its 90% interval")
+    # argparse formats help strings with %: a literal percent sign is written %%.
+    chart = commands.add_parser("chart", help="a QB's passing score by week with its 90%% interval")
     chart.add_argument("qb", help="the passer's nflId or display name")
     chart.add_argument("--season", type=int, required=True)
     chart.add_argument("--warehouse", required=True)
     chart.add_argument("--out", required=True, help="PNG file to write")
     chart.set_defaults(run=cmd_chart)
 
-    pbp = commands.add_parser(
-        "evaluate-pbp", help="SBP vs Gaussian vs trees on real play-by-play outcomes (situation features)"
-    )
-    pbp.add_argument("file", help="nflfastR play-by-play Parquet")
-    pbp.add_argument("--train-seasons", required=True, help="e.g. 2017-2018")
-    pbp.add_argument("--test-seasons", required=True, help="e.g. 2019")
-    pbp.add_argument("--epochs", type=int, default=20)
-    pbp.add_argument("--seed", type=int, default=0)
-    pbp.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    pbp.set_defaults(run=cmd_evaluate_pbp)
 
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qb-score", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    add_data_commands(commands)
+    add_model_commands(commands)
+    add_score_commands(commands)
     demo = commands.add_parser("demo", help="the embedded default end to end, through Dagster")
     demo.add_argument(
         "--workdir", default="work", help="where the season, lake and DAGSTER_HOME go (default ./work)"

@@ -1,13 +1,33 @@
-"""play_features: per pass attempt, the snap-to-release tensor and derived/static features."""
+"""Features: ``play_features`` (per pass attempt, the snap-to-release tensor and derived and static
+features) and its blocking checks (great-expectations suite, feature accounting)."""
 
 import dagster as dg
 
-from qb_assets.defs.checks import PLAY_FEATURES_CHECKS, play_features_check_results
 from qb_assets.defs.ingest import raw_tracking
+from qb_assets.defs.metadata import suite_check_result
 from qb_assets.defs.partitions import season_week, season_week_partitions
 from qb_assets.defs.resources import LakeResource
+from qb_assets.features.expectations import features_suite
 from qb_assets.features.schema import schema_hash
-from qb_assets.features.store import features_for_partition
+from qb_assets.features.store import FEATURES_TABLE, features_for_partition
+from qb_assets.io import lake as lake_io
+
+ASSET = "play_features"
+PLAY_FEATURES_CHECKS = [
+    dg.AssetCheckSpec(
+        "feature_expectations",
+        asset=ASSET,
+        blocking=True,
+        description="great-expectations suite on the feature table (model inputs, ranges, tensor layout)",
+    ),
+    dg.AssetCheckSpec(
+        "features_accounted_for",
+        asset=ASSET,
+        blocking=True,
+        description="feature rows + feature-quarantined = pass attempts accepted upstream",
+    ),
+]
+STAT_KEYS = ("feature_rows", "feature_quarantined", "pass_attempts", "frames_truncated")
 
 
 @dg.asset(
@@ -23,14 +43,21 @@ def play_features(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.M
     season, week = season_week(context)
     stats = features_for_partition(lake.root, season, week)
     context.log.info(f"season {season} week {week}: {stats}")
+    features = lake_io.scan_table(lake.root, FEATURES_TABLE, [(season, week)]).collect()
     return dg.MaterializeResult(
         metadata={
-            "feature_rows": stats["feature_rows"],
-            "feature_quarantined": stats["feature_quarantined"],
-            "pass_attempts": stats["pass_attempts"],
-            "frames_truncated": stats["frames_truncated"],
+            **{key: stats[key] for key in STAT_KEYS},
             "quarantine_reasons": dg.MetadataValue.json(stats["quarantine_reasons"]),
             "feature_schema_hash": schema_hash(),
         },
-        check_results=play_features_check_results(lake.root, season, week, stats),
+        check_results=[
+            suite_check_result("feature_expectations", ASSET, features_suite(features)),
+            dg.AssetCheckResult(
+                check_name="features_accounted_for",
+                asset_key=ASSET,
+                passed=stats["feature_rows"] + stats["feature_quarantined"] == stats["pass_attempts"]
+                and features.height == stats["feature_rows"],
+                metadata={k: stats[k] for k in ("pass_attempts", "feature_rows", "feature_quarantined")},
+            ),
+        ],
     )

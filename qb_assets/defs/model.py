@@ -1,17 +1,28 @@
-"""The model group: training_set -> sbp_model (gpu pool) -> baseline_models -> model_evaluation."""
+"""The model group: ``training_set`` -> ``sbp_model`` (gpu pool) -> ``baseline_models`` ->
+``model_evaluation``, and the blocking regression check that keeps a worse model from scoring."""
 
 import json
 from pathlib import Path
 
 import dagster as dg
 
-from qb_assets.defs.checks import MODEL_EVALUATION_CHECKS, model_regression_check
 from qb_assets.defs.features import play_features
+from qb_assets.defs.metadata import picture
 from qb_assets.defs.resources import LakeResource, ModelStoreResource, TrackingSourceResource
 from qb_assets.features.schema import schema_hash
-from qb_assets.features.store import training_data
-from qb_assets.model.training import evaluate_model, train_baseline_models, train_model
-from qb_assets.scoring.plots import markdown_image, pit_histograms
+from qb_assets.model.evaluation import evaluate_model, format_metrics_table, regression_verdict
+from qb_assets.model.training import train_baseline_models, train_model, write_training_manifest
+from qb_assets.scoring.plots import pit_histograms
+from qb_assets.synthetic.oracle import truth_oracle
+
+MODEL_EVALUATION_CHECKS = [
+    dg.AssetCheckSpec(
+        "model_not_regressed",
+        asset="model_evaluation",
+        blocking=True,
+        description="test PIT KS within the 1% KS critical value; NLL within 0.05 nats of the last accepted",
+    )
+]
 
 
 @dg.asset(
@@ -20,25 +31,15 @@ from qb_assets.scoring.plots import markdown_image, pit_histograms
     kinds={"polars"},
     description="Every feature partition gathered for training; the train/validation/test split by game.",
 )
-def training_set(
-    context: dg.AssetExecutionContext, lake: LakeResource, model_store: ModelStoreResource
-) -> dg.MaterializeResult:
-    from ml.train import config_split  # noqa: PLC0415
-
-    data, _ = training_data(lake.root)
-    config = model_store.train_config()
-    split = config_split(data, config)
-    counts = {name: int((split == name).sum()) for name in ("train", "validation", "test")}
-    manifest = {**{k: v for k, v in data.meta.items() if k != "feature_schema"}, "split_plays": counts}
-    Path(model_store.root).mkdir(parents=True, exist_ok=True)
-    (Path(model_store.root) / "training_set.json").write_text(json.dumps(manifest, indent=2))
+def training_set(lake: LakeResource, model_store: ModelStoreResource) -> dg.MaterializeResult:
+    manifest = write_training_manifest(lake.root, model_store.root, **model_store.overrides())
     return dg.MaterializeResult(
         metadata={
-            **counts,
-            "plays": data.meta["plays"],
-            "games": data.meta["games"],
-            "feature_schema_hash": schema_hash(),
-            "weeks": str(data.meta["weeks"]),
+            **manifest["split_plays"],
+            "plays": manifest["plays"],
+            "games": manifest["games"],
+            "feature_schema_hash": manifest["feature_schema_hash"],
+            "weeks": str(manifest["weeks"]),
         }
     )
 
@@ -60,10 +61,7 @@ def sbp_model(
     test = summary["test"]
     return dg.MaterializeResult(
         metadata={
-            "test_nll": test["nll"],
-            "test_crps": test["crps"],
-            "test_pit_ks": test["pit_ks"],
-            "test_mae_median": test["mae_median"],
+            **{f"test_{key}": test[key] for key in ("nll", "crps", "pit_ks", "mae_median")},
             "epochs_run": summary["epochs_run"],
             "refit_epochs": summary["refit_epochs"] or 0,
             "device": summary["device"],
@@ -104,36 +102,33 @@ def baseline_models(
     "oracle; PIT histograms. A blocking check stops a regressed model from scoring.",
 )
 def model_evaluation(
-    context: dg.AssetExecutionContext,
-    lake: LakeResource,
-    model_store: ModelStoreResource,
-    tracking_source: TrackingSourceResource,
+    lake: LakeResource, model_store: ModelStoreResource, tracking_source: TrackingSourceResource
 ) -> dg.MaterializeResult:
     truth = tracking_source.truth_path()
     result = evaluate_model(
-        lake.root, model_store.sbp_dir, truth_path=truth, baselines_dir=model_store.baselines_dir
+        lake.root,
+        model_store.sbp_dir,
+        oracle=truth_oracle(truth) if truth else None,
+        baselines_dir=model_store.baselines_dir,
     )
     (Path(model_store.root) / "evaluation.json").write_text(json.dumps(result, indent=2))
     models = result["models"]
-    table = (
-        "| model | NLL | CRPS | median MAE | PIT KS | 50% cov. | 90% cov. |\n|---|---|---|---|---|---|---|\n"
-        + "\n".join(
-            f"| {name} | "
-            + " | ".join(
-                "-" if m[c] is None else f"{m[c]:.4f}"
-                for c in ("nll", "crps", "mae_median", "pit_ks", "coverage_50", "coverage_90")
-            )
-            + " |"
-            for name, m in models.items()
-        )
-    )
+    passed, verdict = regression_verdict(model_store.root, result)
     return dg.MaterializeResult(
         metadata={
-            "metrics": dg.MetadataValue.md(table),
+            "metrics": dg.MetadataValue.md(format_metrics_table(result)),
             "n_test": result["n_test"],
-            "pit_histograms": dg.MetadataValue.md(markdown_image(pit_histograms(models), "PIT histograms")),
+            "pit_histograms": picture(pit_histograms(models), "PIT histograms"),
             "sbp_nll": models["sbp"]["nll"],
             "sbp_pit_ks": models["sbp"]["pit_ks"],
+            "feature_schema_hash": schema_hash(),
         },
-        check_results=[model_regression_check(model_store.root, result)],
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="model_not_regressed",
+                asset_key="model_evaluation",
+                passed=passed,
+                metadata=verdict,
+            )
+        ],
     )

@@ -8,7 +8,6 @@ DuckDB file). Relative defaults live under ``./work``.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import dagster as dg
@@ -68,12 +67,6 @@ class ModelStoreResource(dg.ConfigurableResource):
             "test_weeks": weeks,
             "refit": self.refit,
         }
-
-    def train_config(self):
-        from ml.train import TrainConfig  # noqa: PLC0415 - torch only when a model is involved
-        from qb_assets.features.schema import MIRROR_SIGN_CHANNELS  # noqa: PLC0415
-
-        return replace(TrainConfig(mirror_channels=MIRROR_SIGN_CHANNELS), **self.overrides())
 
 
 class WarehouseResource(dg.ConfigurableResource):

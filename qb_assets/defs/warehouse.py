@@ -1,14 +1,29 @@
-"""warehouse: each scored week loaded into the DuckDB file (one writer: the "duckdb" pool of 1)."""
+"""The warehouse: ``warehouse`` (each scored week loaded into the DuckDB file; one writer, the "duckdb"
+pool of 1) and its blocking key checks."""
 
 import dagster as dg
 
-from qb_assets.defs.checks import WAREHOUSE_CHECKS, warehouse_check_results
+from qb_assets.defs.metadata import picture
 from qb_assets.defs.partitions import season_week, season_week_partitions
 from qb_assets.defs.resources import LakeResource, WarehouseResource
 from qb_assets.defs.scoring import play_scores
-from qb_assets.scoring.charts import leader_chart
-from qb_assets.scoring.plots import markdown_image
-from qb_assets.warehouse.load import load_lake
+from qb_assets.scoring.plots import leader_chart
+from qb_assets.warehouse.load import load_lake, partition_integrity
+
+WAREHOUSE_CHECKS = [
+    dg.AssetCheckSpec(
+        "no_duplicate_keys",
+        asset="warehouse",
+        blocking=True,
+        description="play_scores and plays have one row per (game_id, play_id)",
+    ),
+    dg.AssetCheckSpec(
+        "scores_join_plays",
+        asset="warehouse",
+        blocking=True,
+        description="every play score joins a play of the same partition",
+    ),
+]
 
 
 @dg.asset(
@@ -29,16 +44,25 @@ def warehouse(
         lake.root, duckdb_warehouse.path, partitions=[(season, week)], progress=context.log.info
     )
     chart = leader_chart(duckdb_warehouse.path, season)
-    pictures = (
-        {"season_leader_by_week": dg.MetadataValue.md(markdown_image(chart, "the season's leader"))}
-        if chart
-        else {}
-    )
+    integrity = partition_integrity(duckdb_warehouse.path, season, week)
     return dg.MaterializeResult(
         metadata={
-            **pictures,
+            **({"season_leader_by_week": picture(chart, "the season's leader")} if chart else {}),
             **{f"{table}_rows": rows for table, rows in summary["rows"].items()},
             "warehouse": dg.MetadataValue.path(duckdb_warehouse.path),
         },
-        check_results=warehouse_check_results(duckdb_warehouse.path, season, week),
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="no_duplicate_keys",
+                asset_key="warehouse",
+                passed=integrity["duplicate_rows"] == 0,
+                metadata={"duplicate_rows": integrity["duplicate_rows"]},
+            ),
+            dg.AssetCheckResult(
+                check_name="scores_join_plays",
+                asset_key="warehouse",
+                passed=integrity["scores_without_a_play"] == 0,
+                metadata={"scores_without_a_play": integrity["scores_without_a_play"]},
+            ),
+        ],
     )

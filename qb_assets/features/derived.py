@@ -76,41 +76,7 @@ def derived_features(tracking: pl.DataFrame, plays: pl.DataFrame) -> tuple[pl.Da
     ``tracking`` is canonical (normalized) tracking of the same partition; ``plays`` the play table.
     """
     attempts = pass_attempts(plays)
-    at_release = rows_at_frame(tracking, attempts, "release_frame_id")
-    at_arrival = rows_at_frame(tracking, attempts, "arrival_frame_id")
-    qb = _player(at_release, attempts, "passer_nfl_id", "qb")
-    target = _player(at_release, attempts, "target_nfl_id", "target")
-    target_arrival = _player(at_arrival, attempts, "target_nfl_id", "target")
-    around_target = _defenders_around(at_release, target, "target").rename(
-        {
-            "near": "defenders_within_2yd_of_target_at_release",
-            "around": "defenders_within_5yd_of_target_at_release",
-            "nearest": "target_separation_at_release_yd",
-        }
-    )
-    around_target_arrival = _defenders_around(at_arrival, target_arrival, "target").select(
-        *PLAY_KEY, pl.col("near").alias("defenders_within_2yd_of_target_at_arrival")
-    )
-    around_qb = _defenders_around(at_release, qb, "qb").select(
-        *PLAY_KEY, pl.col("nearest").alias("qb_nearest_defender_at_release_yd")
-    )
-    rushers = (
-        at_release.filter(pl.col("side") == SIDE_DEFENSE)
-        .join(attempts.select(*PLAY_KEY, "line_of_scrimmage_x"), on=PLAY_KEY)
-        .group_by(PLAY_KEY)
-        .agg((pl.col("x") < pl.col("line_of_scrimmage_x")).sum().cast(pl.Int32).alias("pass_rushers"))
-    )
-    joined = (
-        attempts.join(qb, on=PLAY_KEY, how="left")
-        .join(target, on=PLAY_KEY, how="left")
-        .join(around_target, on=PLAY_KEY, how="left")
-        .join(around_target_arrival, on=PLAY_KEY, how="left")
-        .join(around_qb, on=PLAY_KEY, how="left")
-        .join(rushers, on=PLAY_KEY, how="left")
-        .join(
-            ball_at_frame(tracking, attempts, "snap_frame_id", "y", "ball_y_at_snap"), on=PLAY_KEY, how="left"
-        )
-    )
+    joined = _at_release_and_arrival(tracking, attempts)
     reason = (
         pl.when(pl.col("target_nfl_id").is_null())
         .then(pl.lit("no_target"))
@@ -135,9 +101,49 @@ def derived_features(tracking: pl.DataFrame, plays: pl.DataFrame) -> tuple[pl.Da
             "release_frame_id",
         ).alias("detail"),
     )
+    features = joined.filter(pl.col("reason").is_null()).with_columns(_feature_columns())
+    return features.drop("reason"), quarantine
+
+
+def _at_release_and_arrival(tracking: pl.DataFrame, attempts: pl.DataFrame) -> pl.DataFrame:
+    """The attempts with the QB's and the target's state at the release, the defenders around them at
+    the release (and around the target at the arrival), the pass rushers and the ball's y at the snap."""
+    at_release = rows_at_frame(tracking, attempts, "release_frame_id")
+    at_arrival = rows_at_frame(tracking, attempts, "arrival_frame_id")
+    qb = _player(at_release, attempts, "passer_nfl_id", "qb")
+    target = _player(at_release, attempts, "target_nfl_id", "target")
+    target_arrival = _player(at_arrival, attempts, "target_nfl_id", "target")
+    around_target = _defenders_around(at_release, target, "target").rename(
+        {
+            "near": "defenders_within_2yd_of_target_at_release",
+            "around": "defenders_within_5yd_of_target_at_release",
+            "nearest": "target_separation_at_release_yd",
+        }
+    )
+    around_target_arrival = _defenders_around(at_arrival, target_arrival, "target").select(
+        *PLAY_KEY, pl.col("near").alias("defenders_within_2yd_of_target_at_arrival")
+    )
+    around_qb = _defenders_around(at_release, qb, "qb").select(
+        *PLAY_KEY, pl.col("nearest").alias("qb_nearest_defender_at_release_yd")
+    )
+    rushers = (
+        at_release.filter(pl.col("side") == SIDE_DEFENSE)
+        .join(attempts.select(*PLAY_KEY, "line_of_scrimmage_x"), on=PLAY_KEY)
+        .group_by(PLAY_KEY)
+        .agg((pl.col("x") < pl.col("line_of_scrimmage_x")).sum().cast(pl.Int32).alias("pass_rushers"))
+    )
+    ball_y = ball_at_frame(tracking, attempts, "snap_frame_id", "y", "ball_y_at_snap")
+    joined = attempts
+    for part in (qb, target, around_target, around_target_arrival, around_qb, rushers, ball_y):
+        joined = joined.join(part, on=PLAY_KEY, how="left")
+    return joined
+
+
+def _feature_columns() -> list[pl.Expr]:
+    """Model inputs (defaults imputed, distances capped) and analysis columns of featurizable attempts."""
     ttt = pl.col("time_to_throw_s")
     situation_known = pl.all_horizontal(pl.col(c).is_not_null() for c in ("down", "yards_to_go", "quarter"))
-    features = joined.filter(pl.col("reason").is_null()).with_columns(
+    return [
         situation_known.alias("situation_known"),
         *[pl.col(column).fill_null(value) for column, value in STATIC_DEFAULTS.items()],
         pl.col("defenders_within_2yd_of_target_at_release").fill_null(0),
@@ -168,5 +174,4 @@ def derived_features(tracking: pl.DataFrame, plays: pl.DataFrame) -> tuple[pl.Da
         .then(pl.lit("2_5_to_4s"))
         .otherwise(pl.lit("over_4s"))
         .alias("time_to_throw_bucket"),
-    )
-    return features.drop("reason"), quarantine
+    ]

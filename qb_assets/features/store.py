@@ -9,12 +9,13 @@ Partitions are processed one at a time, so memory stays bounded by the largest w
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
+from qb_assets.common.progress import Progress
 from qb_assets.features.derived import derived_features, pass_attempts
 from qb_assets.features.play_matrix import play_tensors
 from qb_assets.features.schema import (
@@ -87,7 +88,7 @@ def features_for_partition(lake: str, season: int, week: int) -> dict:
 def build_features(
     lake: str,
     partitions: Iterable[tuple[int, int]] | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> dict:
     """Features for every ingested partition (or the given ones), one partition at a time."""
     keys = list(partitions) if partitions is not None else lake_io.list_partitions(lake, "plays")
@@ -161,9 +162,9 @@ def load_feature_arrays(lake: str, partitions: Iterable[tuple[int, int]] | None 
 
 
 def training_data(lake: str, partitions: Iterable[tuple[int, int]] | None = None):
-    """The feature store as ``(ml.train.TrainingData, plays)``: tabular = static then derived inputs;
+    """The feature store as ``(ml.config.TrainingData, plays)``: tabular = static then derived inputs;
     ``plays`` holds the per-play columns (keys, analysis-only columns) in the same row order."""
-    from ml.train import TrainingData  # noqa: PLC0415 - torch only when a model is involved
+    from ml.config import TrainingData  # noqa: PLC0415 - torch only when a model is involved
     from qb_assets.features.schema import feature_schema  # noqa: PLC0415
 
     arrays = load_feature_arrays(lake, partitions)

@@ -1,4 +1,4 @@
-"""Big Data Bowl event names (DATA.md 1.6) and the per-play frames they mark."""
+"""Big Data Bowl event names (docs/data.md section 1.6) and the per-play frames they mark."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def event_frames(events: pl.DataFrame, plays: pl.DataFrame) -> pl.DataFrame:
     """Per play (every play in ``plays``, a frame of ``PLAY_KEY`` plus ``last_frame_id``): the frames of
     snap, release, arrival, outcome, sack, scramble, handoff and end of play, and the outcome event.
 
-    arrival = ``pass_arrived``, else the first outcome event after the release (DATA.md 1.6).
+    arrival = ``pass_arrived``, else the first outcome event after the release (docs/data.md section 1.6).
     end = the first end-of-play event at or after the outcome/sack/scramble; an incompletion ends at its
     outcome event; a play with no such event ends at its last tracked frame.
     """

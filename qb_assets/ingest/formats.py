@@ -1,6 +1,6 @@
 """Big Data Bowl vintages -> one canonical schema.
 
-Layouts (DATA.md section 1):
+Layouts (docs/data.md section 1):
 
 =========  =======================================  ============================================
 layout     tracking files                           what sets it apart
@@ -262,7 +262,7 @@ _PLAYS_COLUMNS: dict[str, tuple[str, ...]] = {
     "home_score": ("preSnapHomeScore", "HomeScoreBeforePlay"),
     "visitor_score": ("preSnapVisitorScore", "VisitorScoreBeforePlay"),
     "pass_result_official": ("passResult", "PassResult"),
-    # Yards before penalties, newest vintage first (DATA.md 1.1-1.4).
+    # Official yards, newest vintage first (docs/data.md 1.7: some include penalties).
     "yards_official": (
         "yardsGained",
         "prePenaltyYardsGained",

@@ -1,4 +1,4 @@
-"""Offense always moves toward +x (DATA.md section 2).
+"""Offense always moves toward +x (docs/data.md section 2).
 
 Who is on offense and which way they go come from the plays/games tables when present and are derived
 from tracking otherwise:
@@ -164,7 +164,7 @@ def normalize_tracking(tracking: pl.DataFrame, plays: pl.DataFrame) -> pl.DataFr
 
 def line_of_scrimmage(tracking: pl.DataFrame, plays: pl.DataFrame) -> pl.DataFrame:
     """Per play: line_of_scrimmage_x = median normalized ball x over the LOS_FRAMES frames up to and
-    including the snap (0.28 yd MAE against the official yard line on the 2018 sample, DATA.md 2)."""
+    including the snap (0.28 yd MAE against the official yard line on the 2018 sample, docs/data.md 2)."""
     return (
         tracking.filter(pl.col("side") == SIDE_FOOTBALL)
         .join(plays.select(*PLAY_KEY, "snap_frame_id"), on=PLAY_KEY)

@@ -1,4 +1,4 @@
-"""Pass result, target, yards gained and air yards from normalized tracking (DATA.md section 3).
+"""Pass result, target, yards gained and air yards from normalized tracking (docs/data.md section 3).
 
 All positions are normalized (offense toward +x), so "forward" is +x for the offense.
 

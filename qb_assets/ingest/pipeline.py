@@ -12,18 +12,19 @@ Accounting, per partition and in total: ``plays_in = plays_accepted + plays_quar
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
+from qb_assets.common.progress import Progress
 from qb_assets.ingest import formats
-from qb_assets.ingest.partition import AuxTables, PartitionKey, PartitionResult, ingest_partition
+from qb_assets.ingest.partition import PartitionKey, PartitionResult, ingest_partition
+from qb_assets.ingest.tables import AuxTables
 from qb_assets.io import lake as lake_io
-from qb_assets.io.sources import SourceError, SourceFile, TrackingSource, open_source
-
-Progress = Callable[[str], None]
+from qb_assets.io.files import SourceError, SourceFile
+from qb_assets.io.sources import TrackingSource, open_source
 
 
 @dataclass

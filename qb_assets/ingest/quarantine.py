@@ -23,7 +23,7 @@ from __future__ import annotations
 import polars as pl
 
 from qb_assets.ingest.events import PLAY_KEY
-from qb_assets.ingest.schema import FIELD_LENGTH_YD, FIELD_WIDTH_YD
+from qb_assets.ingest.schema import FIELD_LENGTH_YD, FIELD_WIDTH_YD, PASS_ATTEMPT_RESULTS
 
 OFF_FIELD_MARGIN_YD = 20.0  # real data reach x = -16 and 130 (sideline players, dead balls): never clip those
 MIN_PLAYERS_PER_SIDE = 3  # ngscleanR drops plays with fewer; BDB 2021 tracks no linemen
@@ -46,7 +46,7 @@ def _where(file: pl.Expr, row: pl.Expr) -> pl.Expr:
     return pl.format("{} line {}", file, row)
 
 
-def _issues(frame: pl.DataFrame, reason: str, detail: pl.Expr) -> pl.DataFrame:
+def play_issues(frame: pl.DataFrame, reason: str, detail: pl.Expr) -> pl.DataFrame:
     """One row per play with ``reason`` and the first offending row's detail."""
     return (
         frame.group_by(PLAY_KEY, maintain_order=True)
@@ -69,7 +69,7 @@ def parse_issues(errors: pl.DataFrame) -> pl.DataFrame:
         "column",
         "value",
     )
-    return _issues(
+    return play_issues(
         errors.filter(pl.col("game_id").is_not_null() & pl.col("play_id").is_not_null()),
         "unparseable_value",
         text,
@@ -114,7 +114,7 @@ def row_issues(tracking: pl.DataFrame) -> list[pl.DataFrame]:
         .collect()
     )
     return [
-        _issues(
+        play_issues(
             conflicts,
             "conflicting_duplicate_frames",
             pl.format(
@@ -125,19 +125,19 @@ def row_issues(tracking: pl.DataFrame) -> list[pl.DataFrame]:
                 "frame_id",
             ),
         ),
-        _issues(
+        play_issues(
             tracking.filter(bad_xy & ~off.fill_null(False)),
             "null_position",
             pl.format("{}: {} has a null or NaN x/y at frame {}", where, who, "frame_id"),
         ),
-        _issues(
+        play_issues(
             tracking.filter(off.fill_null(False)),
             "off_field",
             pl.format(
                 "{}: {} at x={}, y={} in frame {} is far off the field", where, who, "x", "y", "frame_id"
             ),
         ),
-        _issues(
+        play_issues(
             per_entity,
             "non_monotone_frames",
             pl.format(
@@ -185,10 +185,10 @@ def event_issues(frames: pl.DataFrame, file_of_play: pl.DataFrame) -> list[pl.Da
         | out_of_order
     )
     pass_claimed = pl.col("outcome_frame_id").is_not_null() | pl.col("pass_result_official").is_in(
-        ["C", "I", "IN"]
+        PASS_ATTEMPT_RESULTS
     )
     return [
-        _issues(
+        play_issues(
             frames.filter(inconsistent),
             "inconsistent_events",
             pl.format(
@@ -203,12 +203,12 @@ def event_issues(frames: pl.DataFrame, file_of_play: pl.DataFrame) -> list[pl.Da
                 "outcome_frame_id",
             ),
         ),
-        _issues(
+        play_issues(
             frames.filter(pl.col("snap_frame_id").is_null()),
             "no_snap",
             pl.format("{}: column event: no snap event in the play", src),
         ),
-        _issues(
+        play_issues(
             frames.filter(pass_claimed & pl.col("release_frame_id").is_null()),
             "release_missing",
             pl.format(
@@ -243,7 +243,7 @@ def player_count_issues(
         )
         .join(file_of_play, on=PLAY_KEY, how="left")
     )
-    return _issues(
+    return play_issues(
         per_play.filter((pl.col("clubs") < 2) | (pl.col("fewest") < MIN_PLAYERS_PER_SIDE)),
         "too_few_players",
         pl.format(

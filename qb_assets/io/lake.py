@@ -18,36 +18,12 @@ from pathlib import Path
 
 import polars as pl
 
+from qb_assets.io.s3 import is_s3, s3_client, s3_location, storage_options
+
 PARTITION_FILE = "data.parquet"
 
 
 _KEY = re.compile(r"season=(\d+)/week=(\d+)/" + re.escape(PARTITION_FILE) + "$")
-
-
-def is_s3(lake: str | Path) -> bool:
-    return str(lake).startswith("s3://")
-
-
-def _s3_location(lake: str | Path, *parts: str) -> tuple[str, str]:
-    """(bucket, key) of ``parts`` under an s3:// lake root."""
-    bucket, _, prefix = str(lake).removeprefix("s3://").partition("/")
-    return bucket, "/".join(p for p in (prefix.strip("/"), *parts) if p)
-
-
-def _s3_client():
-    import boto3  # noqa: PLC0415 - only S3 lakes need it
-
-    return boto3.client("s3")
-
-
-def storage_options() -> dict[str, str]:
-    """Polars object-store options from the AWS environment (endpoint, region, plain HTTP for local)."""
-    options = {"aws_region": os.environ.get("AWS_DEFAULT_REGION", os.environ.get("AWS_REGION", "us-east-1"))}
-    endpoint = os.environ.get("AWS_ENDPOINT_URL")
-    if endpoint:
-        options["aws_endpoint_url"] = endpoint
-        options["aws_allow_http"] = str(endpoint.startswith("http://")).lower()
-    return options
 
 
 def partition_dir(lake: str | Path, table: str, season: int, week: int) -> Path | str:
@@ -67,8 +43,8 @@ def write_partition(lake: str | Path, table: str, season: int, week: int, frame:
     if is_s3(lake):
         buffer = io.BytesIO()
         frame.write_parquet(buffer, statistics=True)
-        bucket, key = _s3_location(lake, table, f"season={season}", f"week={week}", PARTITION_FILE)
-        _s3_client().put_object(Bucket=bucket, Key=key, Body=buffer.getvalue())
+        bucket, key = s3_location(lake, table, f"season={season}", f"week={week}", PARTITION_FILE)
+        s3_client().put_object(Bucket=bucket, Key=key, Body=buffer.getvalue())
         return partition_uri(lake, table, season, week)
     folder = partition_dir(lake, table, season, week)
     folder.mkdir(parents=True, exist_ok=True)
@@ -92,8 +68,8 @@ def partition_files(lake: str | Path, table: str) -> list[Path]:
 def list_partitions(lake: str | Path, table: str) -> list[tuple[int, int]]:
     """(season, week) pairs present for ``table``, sorted."""
     if is_s3(lake):
-        bucket, prefix = _s3_location(lake, table, "")
-        pages = _s3_client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        bucket, prefix = s3_location(lake, table, "")
+        pages = s3_client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
         names = [obj["Key"] for page in pages for obj in page.get("Contents", [])]
     else:
         names = [path.as_posix() for path in partition_files(lake, table)]

@@ -1,4 +1,5 @@
-"""An ``s3://bucket/prefix`` landing zone as a tracking source (the production profile's input).
+"""S3: locations, clients and object-store options, and an ``s3://bucket/prefix`` landing zone as a
+tracking source (the production profile's input).
 
 boto3 finds credentials and the endpoint the usual way (``AWS_ACCESS_KEY_ID``, ``AWS_ENDPOINT_URL`` for
 an S3-compatible server, instance roles in AWS). Files are listed under the prefix (one level, like a
@@ -8,12 +9,42 @@ folder) and read whole into memory, which suits weekly files of a few hundred MB
 from __future__ import annotations
 
 import io
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from qb_assets.io.sources import TABLE_SUFFIXES, SourceError, SourceFile, read_table_file
+from qb_assets.io.files import TABLE_SUFFIXES, SourceError, SourceFile, read_table_file
+
+
+def is_s3(uri: str | Path) -> bool:
+    """Whether ``uri`` names an S3 location (``s3://bucket/prefix``)."""
+    return str(uri).startswith("s3://")
+
+
+def s3_location(uri: str | Path, *parts: str) -> tuple[str, str]:
+    """(bucket, key) of ``parts`` joined under the ``s3://bucket/prefix`` root ``uri``."""
+    bucket, _, prefix = str(uri).removeprefix("s3://").partition("/")
+    return bucket, "/".join(p for p in (prefix.strip("/"), *parts) if p)
+
+
+def s3_client():
+    """A boto3 S3 client, configured the usual AWS way (environment, profile, instance role)."""
+    import boto3  # noqa: PLC0415 - only S3 locations need it (a 0.5 s import)
+
+    return boto3.client("s3")
+
+
+def storage_options() -> dict[str, str]:
+    """Polars object-store options from the AWS environment (endpoint, region, plain HTTP for local)."""
+    options = {"aws_region": os.environ.get("AWS_DEFAULT_REGION", os.environ.get("AWS_REGION", "us-east-1"))}
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        options["aws_endpoint_url"] = endpoint
+        options["aws_allow_http"] = str(endpoint.startswith("http://")).lower()
+    return options
 
 
 @dataclass(frozen=True)
@@ -23,18 +54,17 @@ class S3PrefixSource:
 
     def __post_init__(self) -> None:
         if self.client is None:
-            import boto3  # noqa: PLC0415 - only the S3 profile needs it
-
-            object.__setattr__(self, "client", boto3.client("s3"))
+            object.__setattr__(self, "client", s3_client())
 
     @property
     def bucket(self) -> str:
-        return self.uri.removeprefix("s3://").split("/", 1)[0]
+        return s3_location(self.uri)[0]
 
     @property
     def prefix(self) -> str:
-        rest = self.uri.removeprefix("s3://").split("/", 1)
-        return rest[1].rstrip("/") + "/" if len(rest) > 1 and rest[1] else ""
+        """The folder-like key prefix, ending in '/' (empty for a whole bucket)."""
+        key = s3_location(self.uri)[1]
+        return f"{key}/" if key else ""
 
     def _objects(self) -> list[dict]:
         try:

@@ -1,61 +1,20 @@
-"""Where tracking files come from: a local folder today, an ``s3://`` prefix through the same interface.
+"""Where tracking files come from: a local folder, or an ``s3://`` prefix through the same interface.
 
 A source lists its files and reads one into a Polars frame. Everything downstream works on
 ``SourceFile`` objects and never touches paths itself, so a new backend only has to implement
-``list_files`` and ``read_frame``.
+``list_files``, ``read_frame`` and ``fingerprint``.
 """
 
 from __future__ import annotations
 
-import io
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import polars as pl
 
-TABLE_SUFFIXES = (".csv", ".csv.gz", ".parquet")
-# Null markers seen in the Big Data Bowl releases: "NA" in the 2017 tables, empty fields elsewhere.
-CSV_NULL_VALUES = ["NA", ""]
-
-_TRACKING_NAME = re.compile(r"^(tracking_gameId_\d+|tracking_week_\d+|week\d+)$", re.IGNORECASE)
-_WEEK_IN_NAME = re.compile(r"week_?(\d+)", re.IGNORECASE)
-
-
-class SourceError(Exception):
-    """A source that cannot be read: missing folder, unreadable file."""
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    """One file of a source. ``uri`` is what error messages name; ``stem`` has no table suffix."""
-
-    uri: str
-    name: str
-
-    @property
-    def stem(self) -> str:
-        for suffix in TABLE_SUFFIXES:
-            if self.name.lower().endswith(suffix):
-                return self.name[: -len(suffix)]
-        return self.name
-
-    @property
-    def is_parquet(self) -> bool:
-        return self.name.lower().endswith(".parquet")
-
-    @property
-    def is_tracking(self) -> bool:
-        return bool(_TRACKING_NAME.match(self.stem))
-
-    @property
-    def week_from_name(self) -> int | None:
-        """Week number written in the file name (``week14.csv``, ``tracking_week_3.csv``), if any."""
-        if self.stem.lower().startswith("tracking_gameid"):
-            return None
-        match = _WEEK_IN_NAME.search(self.stem)
-        return int(match.group(1)) if match else None
+from qb_assets.io.files import TABLE_SUFFIXES, SourceError, SourceFile, read_table_file
+from qb_assets.io.s3 import S3PrefixSource
 
 
 class TrackingSource(Protocol):
@@ -77,33 +36,6 @@ class TrackingSource(Protocol):
     def fingerprint(self, file: SourceFile) -> str:
         """A string that changes when the file's content may have changed (size and modification time)."""
         ...
-
-
-def read_table_file(
-    uri: str | io.BytesIO,
-    *,
-    is_parquet: bool,
-    as_strings: bool,
-    columns: list[str] | None = None,
-    schema_overrides: dict[str, pl.DataType] | None = None,
-    name: str | None = None,
-) -> pl.DataFrame:
-    """Read one CSV/CSV.gz/Parquet file. ``as_strings`` keeps CSV fields as text (except the columns
-    named in ``schema_overrides``) so that parsing, and its errors naming the column and play, happens
-    in one place: ``formats.parse_tracking``."""
-    try:
-        if is_parquet:
-            return pl.read_parquet(uri, columns=columns)
-        return pl.read_csv(
-            uri,
-            infer_schema=not as_strings,
-            schema_overrides=schema_overrides,
-            null_values=CSV_NULL_VALUES,
-            low_memory=False,
-            columns=columns,
-        )
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        raise SourceError(f"{name or uri}: cannot read file: {exc}".splitlines()[0]) from exc
 
 
 @dataclass(frozen=True)
@@ -147,8 +79,6 @@ def open_source(uri: str | Path) -> TrackingSource:
     """The source backend for ``uri``: a local folder path or an ``s3://bucket/prefix``."""
     text = str(uri)
     if text.startswith("s3://"):
-        from qb_assets.io.s3 import S3PrefixSource  # noqa: PLC0415 - boto3 only for S3
-
         return S3PrefixSource(text)
     if "://" in text:
         raise SourceError(f"{text}: tracking sources are local folders or s3:// prefixes")

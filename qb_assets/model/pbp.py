@@ -10,35 +10,20 @@ games, 15% of them (by hashed game id) held out for validation; the test seasons
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-SITUATION_FEATURES = ("down", "ydstogo", "yardline_100", "qtr", "air_yards")
+from qb_assets.common.progress import Progress
+from qb_assets.ingest.pbp import SITUATION_FEATURES, load_pass_attempts
+
 VALIDATION_FRACTION = 0.15
-
-
-def load_pass_attempts(path: str | Path, seasons: list[int]) -> pl.DataFrame:
-    """Pass attempts of ``seasons`` with every situation feature and the label present."""
-    frame = pl.read_parquet(path)
-    missing = [
-        c
-        for c in (*SITUATION_FEATURES, "yards_gained", "season", "game_id", "play_type_nfl")
-        if c not in frame.columns
-    ]
-    if missing:
-        raise ValueError(f"{path}: not an nflfastR play-by-play file, missing columns: {', '.join(missing)}")
-    complete = pl.all_horizontal(
-        pl.col(c).is_not_null() & pl.col(c).is_not_nan() for c in (*SITUATION_FEATURES, "yards_gained")
-    )
-    return frame.filter((pl.col("play_type_nfl") == "PASS") & pl.col("season").is_in(seasons) & complete)
 
 
 def pbp_training_data(path: str | Path, train_seasons: list[int], test_seasons: list[int], seed: int = 0):
     """(TrainingData without play tensors, split) for the situation-only comparison."""
-    from ml.train import TrainingData  # noqa: PLC0415 - torch only when a model is involved
+    from ml.config import TrainingData  # noqa: PLC0415 - torch only when a model is involved
 
     plays = load_pass_attempts(path, [*train_seasons, *test_seasons])
     if plays.is_empty():
@@ -75,11 +60,11 @@ def evaluate_pbp(
     *,
     seed: int = 0,
     epochs: int = 20,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> dict:
     """Train SBP, Gaussian and trees on situation features; the metrics table on the test seasons."""
     from ml.compare import compare_models  # noqa: PLC0415
-    from ml.train import TrainConfig  # noqa: PLC0415
+    from ml.config import TrainConfig  # noqa: PLC0415
 
     data, split = pbp_training_data(path, train_seasons, test_seasons, seed)
     config = TrainConfig(epochs=epochs, batch_size=512, seed=seed, hidden=64, patience=4)

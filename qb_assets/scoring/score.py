@@ -8,13 +8,15 @@ the play was held out of training (the model's test split), and the analysis col
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
+from qb_assets.common.progress import Progress
 from qb_assets.features.store import FEATURES_TABLE, training_data
 from qb_assets.io import lake as lake_io
 
@@ -39,8 +41,10 @@ def score_partition(lake: str, model_dir: str | Path, season: int, week: int) ->
     Refuses an artifact whose feature schema hash differs from the features' (``ArtifactError``)."""
     import torch  # noqa: PLC0415 - torch only when scoring
 
+    from ml.artifacts import load_artifact  # noqa: PLC0415
+    from ml.inference import to_tensors  # noqa: PLC0415
     from ml.score import score_plays  # noqa: PLC0415
-    from ml.train import config_split, load_artifact, to_tensors  # noqa: PLC0415
+    from ml.train import config_split  # noqa: PLC0415
 
     data, plays = training_data(lake, [(season, week)])
     model, config, record = load_artifact(model_dir, data.meta["feature_schema_hash"])
@@ -77,7 +81,7 @@ def score_lake(
     lake: str,
     model_dir: str | Path,
     partitions: Iterable[tuple[int, int]] | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> dict:
     """Score every feature partition (or the given ones)."""
     keys = list(partitions) if partitions is not None else lake_io.list_partitions(lake, FEATURES_TABLE)
@@ -94,43 +98,35 @@ def score_lake(
     }
 
 
-def find_play_partition(lake: str, game_id: int, play_id: int) -> tuple[int, int]:
-    found = (
-        lake_io.scan_table(lake, FEATURES_TABLE)
-        .filter((pl.col("game_id") == game_id) & (pl.col("play_id") == play_id))
-        .select("season", "week")
+def invalid_scores(scores: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``scores`` whose percentile leaves [0, 1] or whose quantiles are out of order."""
+    return scores.filter(
+        ~pl.col("percentile").is_between(0.0, 1.0)
+        | (pl.col("q05") > pl.col("predicted_median"))
+        | (pl.col("predicted_median") > pl.col("q95"))
+    )
+
+
+HELDOUT_KS_LIMIT = 0.05
+KS_CRITICAL_1PCT = 1.63
+
+
+def heldout_uniformity(lake: str, seed: int = 0) -> tuple[float | None, int, float]:
+    """(KS distance, plays, limit) of the randomized PIT of every held-out play scored in the lake.
+
+    The mid-point percentile of an integer outcome is not uniform even under the true distribution (an
+    incompletion's jump is one value), so the check draws u ~ U(F(y - 0.5), F(y + 0.5)), which is. The
+    limit is 0.05, or the 1% KS critical value 1.63 / sqrt(n) when fewer plays make 0.05 too strict."""
+    from ml.evaluate import ks_distance  # noqa: PLC0415 - torch only when scoring
+
+    heldout = (
+        lake_io.scan_table(lake, PLAY_SCORES_TABLE)
+        .filter(pl.col("heldout"))
+        .select("cdf_lower", "cdf_upper")
         .collect()
     )
-    if found.is_empty():
-        raise ValueError(f"{lake}: play {play_id} of game {game_id} is not a featurized pass attempt")
-    return found.row(0)
-
-
-def explain_play(lake: str, model_dir: str | Path, game_id: int, play_id: int) -> tuple[bytes, dict]:
-    """The picture of one play's predicted distribution and the numbers in its title."""
-    import torch  # noqa: PLC0415
-
-    from ml.score import score_plays  # noqa: PLC0415
-    from ml.train import load_artifact, predict_raw, sbp_distribution, to_tensors  # noqa: PLC0415
-    from qb_assets.scoring.plots import play_distribution  # noqa: PLC0415
-
-    season, week = find_play_partition(lake, game_id, play_id)
-    data, plays = training_data(lake, [(season, week)])
-    row = np.flatnonzero(((plays["game_id"] == game_id) & (plays["play_id"] == play_id)).to_numpy())
-    model, config, _ = load_artifact(model_dir, data.meta["feature_schema_hash"])
-    tensors = to_tensors(data, row, torch.device("cpu"))
-    score = {k: float(v[0]) for k, v in score_plays(model, config, tensors, data.label[row]).items()}
-    with torch.inference_mode():
-        distribution = sbp_distribution(predict_raw(model, tensors), config)
-        grid = torch.linspace(-25.0, 100.0, 1001)[:, None]
-        density = distribution.log_prob(grid).exp()[:, 0].numpy()
-        thresholds = (float(distribution.lower_threshold[0]), float(distribution.upper_threshold[0]))
-    play = plays.row(int(row[0]), named=True)
-    title = (
-        f"game {game_id} play {play_id}: {play['pass_result']} for {play['yards_gained']:+.0f} yd, "
-        f"percentile {score['percentile']:.2f} | {play['down']} & {play['yards_to_go']}, "
-        f"{play['yards_to_endzone']:.0f} yd from the end zone, Q{play['quarter']}, "
-        f"time to throw {play['time_to_throw_s']:.1f} s"
-    )
-    png = play_distribution(grid[:, 0].numpy(), density, thresholds, float(play["yards_gained"]), title)
-    return png, {**score, "season": season, "week": week, "title": title}
+    if heldout.is_empty():
+        return None, 0, HELDOUT_KS_LIMIT
+    lower, upper = heldout["cdf_lower"].to_numpy(), heldout["cdf_upper"].to_numpy()
+    pit = lower + np.random.default_rng(seed).uniform(size=len(lower)) * (upper - lower)
+    return ks_distance(pit), len(pit), max(HELDOUT_KS_LIMIT, KS_CRITICAL_1PCT / math.sqrt(len(pit)))

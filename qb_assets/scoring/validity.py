@@ -15,80 +15,20 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from qb_assets.ingest.pbp import load_pass_attempts
 from qb_assets.warehouse.load import connect
 
+# Per passer, the odd and the even weeks' statistics, summed from the warehouse's per-game statistics so
+# that completions, passing yards, touchdowns, interceptions and the passer rating have one definition.
 HALF_QUERY = """
-SELECT passer_nfl_id, week % 2 AS half, count(*) AS attempts, avg(percentile) AS mean_percentile,
-       avg(CASE WHEN pass_result = 'C' THEN 1.0 ELSE 0.0 END) AS completion_pct,
-       avg(CASE WHEN pass_result = 'C' THEN yards_gained ELSE 0 END) AS yards_per_attempt,
-       nfl_passer_rating(count(*), sum(CASE WHEN pass_result = 'C' THEN 1 ELSE 0 END),
-                         sum(CASE WHEN pass_result = 'C' THEN yards_gained ELSE 0 END),
-                         sum(CASE WHEN is_touchdown THEN 1 ELSE 0 END),
-                         sum(CASE WHEN pass_result = 'IN' THEN 1 ELSE 0 END)) AS passer_rating
-FROM play_scores WHERE season = ? GROUP BY ALL
+SELECT passer_nfl_id, week % 2 AS half, sum(attempts) AS attempts,
+       sum(sum_percentile) / sum(attempts) AS mean_percentile,
+       sum(completions) / sum(attempts) AS completion_pct,
+       sum(passing_yards) / sum(attempts) AS yards_per_attempt,
+       nfl_passer_rating(sum(attempts), sum(completions), sum(passing_yards), sum(touchdowns),
+                         sum(interceptions)) AS passer_rating
+FROM qb_game_stats WHERE season = ? GROUP BY ALL
 """
-
-
-def oracle_percentiles(truth: pl.DataFrame, yards: np.ndarray) -> np.ndarray:
-    """The play score under the TRUE league-average distribution: the mid-point of F(y - 0.5) and
-    F(y + 0.5) at integer ``yards`` of shape (N, K) or (1, K); returns (N, K)."""
-    from qb_assets.synthetic.truth import truth_cdf  # noqa: PLC0415
-
-    return (
-        truth_cdf(truth, yards - 0.5, "league_average") + truth_cdf(truth, yards + 0.5, "league_average")
-    ) / 2
-
-
-def expected_percentiles(truth: pl.DataFrame, which: str = "qb") -> np.ndarray:
-    """Each attempt's expected percentile under the TRUE league-average distribution when the yards are
-    drawn from the ``which`` truth ("qb": the passer's own skills). Exactly 0.5 for "league_average"
-    (the mid-point percentile of a discrete outcome is centred), so the distance from 0.5 is the
-    passer's true effect on the play score, free of outcome noise."""
-    from qb_assets.synthetic.truth import SUPPORT_YD, truth_integer_pmf  # noqa: PLC0415
-
-    grid = SUPPORT_YD.astype(np.float64)[None, :]
-    return (truth_integer_pmf(truth, grid, which) * oracle_percentiles(truth, grid)).sum(axis=1)
-
-
-def oracle_ceilings(truth_path: str | Path, skills_path: str | Path) -> dict:
-    """How well the best possible percentile score can rank the starting QBs by true skill.
-
-    * ``realised``: Spearman of each starter's mean percentile of his actual outcomes under the TRUE
-      league-average distribution. No model can rank better than this with the same outcomes: it is
-      the ceiling the score is judged against.
-    * ``noise_free``: Spearman of each starter's mean expected percentile (``expected_percentiles``):
-      the same score with the outcome noise averaged away (infinitely many attempts in the same
-      situations). What stays below 1 is skill the score credits to the situation by design (the
-      decision: the target's separation is an input, so choosing the open man is expected).
-    * ``skill_sd`` and ``noise_sd``: across starters, the standard deviation of the noise-free mean
-      percentile and of the realised minus noise-free one (sampling noise). Their ratio sets the
-      season score's reliability.
-    """
-    truth = pl.read_parquet(truth_path).filter(pl.col("is_attempt"))
-    yards = truth["yards"].to_numpy().astype(np.float64)[:, None]
-    per_qb = (
-        truth.with_columns(
-            pl.Series("percentile", oracle_percentiles(truth, yards)[:, 0]),
-            pl.Series("expected", expected_percentiles(truth)),
-        )
-        .group_by("passer_nfl_id")
-        .agg(pl.col("percentile").mean(), pl.col("expected").mean(), pl.len().alias("attempts"))
-        .join(
-            pl.read_parquet(skills_path)
-            .filter((pl.col("role") == "QB") & (pl.col("depth_rank") == 0))
-            .select("nfl_id", "true_ypa"),
-            left_on="passer_nfl_id",
-            right_on="nfl_id",
-        )
-    )
-    return {
-        "starters": per_qb.height,
-        "mean_attempts": float(per_qb["attempts"].mean()),
-        "realised": float(stats.spearmanr(per_qb["percentile"], per_qb["true_ypa"])[0]),
-        "noise_free": float(stats.spearmanr(per_qb["expected"], per_qb["true_ypa"])[0]),
-        "skill_sd": float(per_qb["expected"].std()),
-        "noise_sd": float((per_qb["percentile"] - per_qb["expected"]).std()),
-    }
 
 
 def split_half(
@@ -173,8 +113,6 @@ def real_split_half(pbp_path: str | Path, min_attempts_per_half: int = 150) -> d
     per attempt on real nflfastR play-by-play: how repeatable QB efficiency really is over a season, the
     yardstick for the synthetic league's skill spread. Interceptions count 0 yards, as nflfastR records;
     spiked balls name no pass and are left out."""
-    from qb_assets.model.pbp import load_pass_attempts  # noqa: PLC0415
-
     seasons = pl.read_parquet(pbp_path, columns=["season"])["season"].unique().sort().to_list()
     plays = load_pass_attempts(pbp_path, seasons)
     missing = [c for c in ("desc", "week", "posteam") if c not in plays.columns]

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import polars as pl
 
@@ -12,6 +14,7 @@ from qb_assets.synthetic.motion import (
     COVERAGE_IS_MAN,
     COVERAGES,
     ROUTE_NAMES,
+    Design,
     design_plays,
     draw_setup,
 )
@@ -149,10 +152,28 @@ def receiver_coverage(feat_all: dict, sk: dict) -> np.ndarray:
     return np.where(nearest >= 4, np.take_along_axis(sk["coverage"], np.clip(nearest - 4, 0, 6), axis=1), 0.0)
 
 
-def simulate_game(
-    rng: np.random.Generator, league: League, game: dict
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Tracking rows, plays.csv rows and truth rows of one game."""
+@dataclass
+class SimulatedPlays:
+    """One game's dropbacks before they are written: situations, lineups, the designed motion, the QB's
+    decision and its truth, and the finished paths."""
+
+    sit: dict[str, np.ndarray]  # game_situations output (+ 'shotgun')
+    ids: np.ndarray  # (P, 22) nfl_ids in slot order
+    twelve: np.ndarray  # (P,) bool: 12 personnel (else 11)
+    base: np.ndarray  # (P,) bool: base defense (else nickel)
+    setup: tuple[np.ndarray, np.ndarray, np.ndarray]  # draw_setup output: shotgun, coverage, blitz
+    clock: dict[str, np.ndarray]  # draw_clock output (+ 'f_event')
+    design: Design
+    target: np.ndarray  # (P,) receiver index 0-4
+    feat: dict[str, np.ndarray]  # the chosen receiver's release features
+    probs: dict[str, tuple[np.ndarray, np.ndarray]]  # 'qb' and 'avg': (p_complete, p_interception)
+    params: dict[str, np.ndarray]  # yardage parameters
+    post: dict[str, np.ndarray]  # finish_plays output
+    result: np.ndarray  # (P,) pass result: C, I, IN, S (sack), R (scramble)
+
+
+def simulate_plays(rng: np.random.Generator, league: League, game: dict) -> SimulatedPlays:
+    """Situations, lineups, motion, the QB's choice, its truth and the outcome of one game's dropbacks."""
     n = int(np.clip(rng.poisson(MEAN_DROPBACKS_PER_GAME), 50, 92))
     sit = game_situations(rng, n)
     ids, twelve, base = lineups(rng, league, game["home_index"], game["visitor_index"], sit["offense_home"])
@@ -180,21 +201,52 @@ def simulate_game(
     post = finish_plays(rng, design.x, design.y, sit, clock, feat, target, outcome)
     kind = clock["kind"]
     result = np.select([kind == KIND_SACK, kind == KIND_SCRAMBLE], ["S", "R"], outcome["result"])
+    return SimulatedPlays(
+        sit, ids, twelve, base, setup, clock, design, target, feat, probs, params, post, result
+    )
 
+
+def simulate_game(
+    rng: np.random.Generator, league: League, game: dict
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Tracking rows, plays.csv rows and truth rows of one game."""
+    sim = simulate_plays(rng, league, game)
+    sit = sim.sit
+    n = sim.target.size
     play_id = 50 + np.cumsum(rng.integers(20, 95, n))
     home, visitor = game["homeTeamAbbr"], game["visitorTeamAbbr"]
     off_club = np.where(sit["offense_home"], home, visitor)
     def_club = np.where(sit["offense_home"], visitor, home)
+    tracking = _tracking_rows(rng, league, game, play_id, sim, (off_club, def_club))
+    plays = _plays_rows(game, play_id, sim, (off_club, def_club), league)
+    return tracking, plays, _truth_rows(game, play_id, sim)
+
+
+def _tracking_rows(  # noqa: PLR0917 (array plumbing: arguments follow the pipeline order)
+    rng: np.random.Generator,
+    league: League,
+    game: dict,
+    play_id: np.ndarray,
+    sim: SimulatedPlays,
+    clubs: tuple[np.ndarray, np.ndarray],
+) -> pl.DataFrame:
+    """Tracking rows of the game's plays: the 22 players and the ball, timestamped from the kickoff.
+
+    `clubs`: the offense's and the defense's club per play."""
+    sit, ids, post = sim.sit, sim.ids, sim.post
+    off_club, def_club = clubs
+    n = play_id.size
     club = np.c_[
         np.repeat(off_club[:, None], 11, 1), np.repeat(def_club[:, None], 11, 1), np.full(n, "football")
     ]
     jersey = league.players["jerseyNumber"].to_numpy()[league.row_of_id[ids]]
     kickoff = kickoff_utc(game)
+    # Wall clock: the game clock stretched 2.9x for stoppages, plus a 15-minute halftime.
     wall_s = 60.0 + sit["elapsed_s"] * 2.9 + np.where(sit["quarter"] >= 3, 900.0, 0.0)
     start_ms = int(kickoff.timestamp() * 1000) + np.round(wall_s * 1000).astype(np.int64)
-    xs = np.concatenate([design.x, post["ball_x"][..., None]], axis=2)
-    ys = np.concatenate([design.y, post["ball_y"][..., None]], axis=2)
-    tracking = tracking_frame(
+    xs = np.concatenate([sim.design.x, post["ball_x"][..., None]], axis=2)
+    ys = np.concatenate([sim.design.y, post["ball_y"][..., None]], axis=2)
+    return tracking_frame(
         game["gameId"],
         play_id,
         xs,
@@ -209,26 +261,28 @@ def simulate_game(
         rng,
     )
 
-    is_pass = kind == KIND_PASS
-    yards = post["yards"]
-    plays = _plays_rows(
-        game, play_id, sit, off_club, def_club, result, yards, setup, twelve, base, league, ids, target
-    )
+
+def _truth_rows(game: dict, play_id: np.ndarray, sim: SimulatedPlays) -> pl.DataFrame:
+    """Truth rows: per play the passer, target, outcome, the QB's and the league-average outcome
+    probabilities and expected yards, and the release features (null where the QB did not throw)."""
+    n = play_id.size
+    ids, target, probs, params, feat, post = sim.ids, sim.target, sim.probs, sim.params, sim.feat, sim.post
+    is_pass = sim.clock["kind"] == KIND_PASS
     ey_qb = expected_yards(probs["qb"][0], probs["qb"][1], params)
     ey_avg = expected_yards(probs["avg"][0], probs["avg"][1], params)
     nan_if_not_pass = lambda v: np.where(is_pass, v, np.nan)  # noqa: E731
-    truth = (
+    return (
         pl.DataFrame(
             {
                 "game_id": np.full(n, game["gameId"], dtype=np.int64),
                 "play_id": play_id.astype(np.int64),
                 "passer_nfl_id": ids[:, 0],
                 "target_nfl_id": np.where(is_pass, ids[np.arange(n), 6 + target], -1),
-                "target_route": pl.Series(np.asarray(ROUTE_NAMES)[design.route[np.arange(n), target]]).set(
-                    pl.Series(~is_pass), None
-                ),
-                "pass_result": result,
-                "yards": yards,
+                "target_route": pl.Series(
+                    np.asarray(ROUTE_NAMES)[sim.design.route[np.arange(n), target]]
+                ).set(pl.Series(~is_pass), None),
+                "pass_result": sim.result,
+                "yards": post["yards"],
                 "is_attempt": is_pass,
                 "p_complete_qb": nan_if_not_pass(probs["qb"][0]),
                 "p_interception_qb": nan_if_not_pass(probs["qb"][1]),
@@ -241,7 +295,7 @@ def simulate_game(
                 "n_def_2yd": nan_if_not_pass(feat["n_def_2yd"]),
                 "pressure_yd": nan_if_not_pass(feat["pressure_yd"]),
                 "room_yd": nan_if_not_pass(feat["room_yd"]),
-                "time_to_throw_s": nan_if_not_pass((clock["f_event"] - 10) / 10.0),
+                "time_to_throw_s": nan_if_not_pass((sim.clock["f_event"] - 10) / 10.0),
                 "arrival_frame_id": np.where(is_pass, post["arrival_frame"] + 1, -1),
             }
         )
@@ -254,15 +308,16 @@ def simulate_game(
         )
         .with_columns(pl.col("yards_to_endzone", "return_max").cast(pl.Int64))
     )
-    return tracking, plays, truth
 
 
-def _plays_rows(  # noqa: PLR0917 (array plumbing: arguments follow the pipeline order)
-    game, play_id, sit, off_club, def_club, result, yards, setup, twelve, base, league, ids, target
-):
-    """plays.csv rows (Big Data Bowl 2023 columns)."""
+def _plays_rows(
+    game: dict, play_id: np.ndarray, sim: SimulatedPlays, clubs: tuple[np.ndarray, np.ndarray], league: League
+) -> pl.DataFrame:
+    """plays.csv rows (Big Data Bowl 2023 columns). `clubs`: the offense's and the defense's per play."""
     n = play_id.size
-    shotgun, coverage, _ = setup
+    sit, result, yards, ids, target = sim.sit, sim.result, sim.post["yards"], sim.ids, sim.target
+    twelve, base, (off_club, def_club) = sim.twelve, sim.base, clubs
+    shotgun, coverage, _ = sim.setup
     yte = sit["yards_to_endzone"]
     own_half = yte > 50
     names = league.players["displayName"].to_numpy()[league.row_of_id[ids]]

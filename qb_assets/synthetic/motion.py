@@ -169,6 +169,182 @@ def draw_setup(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray
     return shotgun, coverage, blitz
 
 
+def _receiver_alignment(
+    rng: np.random.Generator, los_x: np.ndarray, ball_y: np.ndarray, shotgun: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Receivers' (P, 5) start spots: wide receivers split out, the slot inside one of them, the TE next
+    to a tackle, the RB behind (beside the QB in shotgun)."""
+    n = los_x.size
+    X, Y = los_x[:, None], ball_y[:, None]
+    wide_a = np.maximum(Y[:, 0] - rng.uniform(9.0, 17.0, n), 3.0)
+    wide_b = np.minimum(Y[:, 0] + rng.uniform(9.0, 17.0, n), FIELD_WIDTH_YD - 3.0)
+    slot_side = rng.random(n) < 0.5
+    slot = np.where(slot_side, wide_a + rng.uniform(3.0, 6.0, n), wide_b - rng.uniform(3.0, 6.0, n))
+    te = Y[:, 0] + np.where(slot_side, 4.2, -4.2)
+    rb_y = Y[:, 0] + np.where(shotgun, rng.choice([-1.5, 1.5], n), 0.0)
+    rec_y0 = np.stack([wide_a, wide_b, slot, te, rb_y], axis=1)
+    rec_x0 = X - np.stack(
+        [rng.uniform(0.8, 1.5, n), rng.uniform(0.8, 1.5, n), rng.uniform(1.0, 2.0, n), np.full(n, 1.2),
+         np.where(shotgun, 5.0, 7.0)], axis=1)  # fmt: skip
+    return rec_x0, rec_y0
+
+
+def _receiver_routes(  # noqa: PLR0917 (array plumbing: arguments follow the pipeline order)
+    rng, rec_x0, rec_y0, ball_y, route_skill, t
+):
+    """Each receiver's route from his slot's mix and top speed from his route skill: the route index
+    (P, 5) and the (P, F, 5) x and y paths."""
+    n = rec_x0.shape[0]
+    route = np.stack([rng.choice(len(ROUTE_NAMES), n, p=ROUTE_MIX[k]) for k in range(N_REC)], axis=1)
+    base_speed = np.array([8.3, 8.3, 8.0, 7.0, 7.3])
+    speed_max = base_speed[None, :] + 0.35 * route_skill + rng.normal(0.0, 0.25, (n, N_REC))
+    rx, ry = _route_paths(rng, rec_x0, rec_y0, ball_y, route, np.clip(speed_max, 5.5, 9.6), t)
+    return route, rx, ry
+
+
+def _qb_drop(
+    rng: np.random.Generator, los_x: np.ndarray, ball_y: np.ndarray, shotgun: np.ndarray, t: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The QB drops to his spot in the pocket, then steps up a little: his (P, F) x and y paths and the
+    (P,) spot."""
+    n = los_x.size
+    qb_x0 = los_x - np.where(shotgun, 5.0, 1.2)
+    drop_yd = np.where(shotgun, rng.normal(2.2, 0.6, n), rng.normal(6.0, 0.8, n))
+    qb_set_x = qb_x0 - np.clip(drop_yd, 0.5, 9.0)
+    qb_set_y = ball_y + rng.normal(0.0, 0.6, n)
+    drop_s = np.where(shotgun, 0.7, 1.2)[:, None]
+    zero = np.zeros((n, 1))
+    step_up = 0.8 * smoothstep((t[..., 0] - drop_s - 0.3) / 1.5)
+    qb_x = hermite(qb_x0[:, None], zero, qb_set_x[:, None], zero, t[..., 0] / drop_s, drop_s) + step_up
+    qb_y = hermite(ball_y[:, None], zero, qb_set_y[:, None], zero, t[..., 0] / drop_s, drop_s)
+    return qb_x, qb_y, qb_set_x, qb_set_y
+
+
+def _pass_set(
+    rng: np.random.Generator, los_x: np.ndarray, ball_y: np.ndarray, t: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The offensive line sets into an arc in front of the QB, then gives ground slowly: (P, F, 5)."""
+    n = los_x.size
+    X, Y = los_x[:, None], ball_y[:, None]
+    offset = np.array([-2.6, -1.3, 0.0, 1.3, 2.6])
+    ol_x0 = X - np.where(offset == 0.0, 0.9, 1.1)[None, :]
+    ol_y0 = Y + offset[None, :] + rng.normal(0.0, 0.15, (n, 5))
+    set_x = ol_x0 - 1.0 - 0.35 * np.abs(offset)[None, :]
+    set_y = Y + 1.25 * offset[None, :]
+    tt = t[..., :1]
+    u_set = smoothstep(tt / 0.8)
+    give = 0.6 * np.clip((tt - 0.8) / 4.0, 0.0, 1.0)
+    ol_x = ol_x0[:, None, :] + (set_x - ol_x0)[:, None, :] * u_set - give
+    ol_y = ol_y0[:, None, :] + (set_y - ol_y0)[:, None, :] * u_set
+    return ol_x, ol_y
+
+
+def _cover_receivers(  # noqa: PLR0917 (array plumbing: arguments follow the pipeline order)
+    rng, los_x, ball_y, man, receivers, skill, t
+):
+    """CB A, CB B, nickel, LB1 and LB2 each trail one receiver with a reaction lag, closing from their
+    alignment cushion to a separation drawn around the route's median: (P, F, 5) x and y.
+
+    `receivers`: route index and start spots (P, 5), and the (P, F, 5) route paths."""
+    n = los_x.size
+    X, Y = los_x[:, None], ball_y[:, None]
+    route, rec_x0, rec_y0, rx, ry = receivers
+    cov_rec = np.array([0, 1, 2, 3, 4])  # CB A, CB B, nickel, LB1, LB2 -> receiver slots
+    cushion = np.where(man[:, None], rng.uniform(0.8, 4.0, (n, 5)), rng.uniform(4.0, 8.0, (n, 5)))
+    cushion[:, 3:] = rng.uniform(3.5, 5.5, (n, 2))
+    d_x0 = X + cushion
+    d_y0 = rec_y0 - 1.0 * np.sign(rec_y0 - Y)
+    median_sep = (
+        0.72 * np.array([ROUTES[r][5] for r in ROUTE_NAMES])[route] * np.where(man, 1.0, 1.25)[:, None]
+    )
+    sep = median_sep * np.exp(
+        0.55 * rng.normal(size=(n, 5)) + 0.2 * (skill["route"] - skill["coverage"][:, :5])
+    )
+    angle = rng.uniform(0.0, 2.0 * np.pi, (n, 5))
+    o1x, o1y = sep * np.sin(angle), sep * np.cos(angle)
+    lag = rng.integers(1, 4, (n, 5))
+    close = smoothstep(t[..., :1] / rng.uniform(2.0, 3.0, (n, 1))[:, None])
+    trail_x = _shift_frames(rx[..., cov_rec], lag)
+    trail_y = _shift_frames(ry[..., cov_rec], lag)
+    cov_x = trail_x + ((d_x0 - rec_x0)[:, None, :] * (1.0 - close) + o1x[:, None, :] * close)
+    cov_y = trail_y + ((d_y0 - rec_y0)[:, None, :] * (1.0 - close) + o1y[:, None, :] * close)
+    return cov_x, cov_y
+
+
+def _safeties(  # noqa: PLR0917 (array plumbing: arguments follow the pipeline order)
+    rng, los_x, ball_y, coverage, rx, ry, t
+):
+    """The two safeties drop to their landmarks (one high in single-high shells), then drift toward the
+    deepest receiver: (P, F, 2) x and y."""
+    n = los_x.size
+    X, Y = los_x[:, None], ball_y[:, None]
+    single = SINGLE_HIGH[coverage]
+    s_x0 = X + rng.uniform(10.0, 14.0, (n, 2))
+    s_y0 = Y + np.stack([np.where(single, 0.0, -9.0), np.where(single, 6.0, 9.0)], axis=1)
+    land_x = s_x0 + np.stack([np.full(n, 4.0), np.where(single, -4.0, 4.0)], axis=1)
+    deepest = np.argmax(np.where(np.arange(N_REC) < 4, rx[:, -1, :], -np.inf), axis=1)
+    tt = t[..., :1]
+    u_drop = smoothstep(tt / 1.5)
+    pull = 0.35 * np.clip((tt - 1.2) / 2.0, 0.0, 1.0)
+    deep_x = np.take_along_axis(rx, deepest[:, None, None], axis=2)
+    deep_y = np.take_along_axis(ry, deepest[:, None, None], axis=2)
+    sx = s_x0[:, None, :] + (land_x - s_x0)[:, None, :] * u_drop
+    sy = np.broadcast_to(s_y0[:, None, :], sx.shape)
+    return sx + pull * (np.maximum(deep_x + 3.0, sx) - sx), sy + pull * (deep_y - sy)
+
+
+def _rush_lanes(  # noqa: PLR0917 (array plumbing: arguments follow the pipeline order)
+    rng, x, y, los_x, ball_y, blitz, t
+):
+    """The five rushers' (P, F, 5) x and y while blocked: four DL engage their blockers, and LB2 on a
+    blitz comes through the A gap (else he keeps his coverage path)."""
+    n = los_x.size
+    X, Y = los_x[:, None], ball_y[:, None]
+    dl_y0 = Y + np.array([-3.6, -1.0, 1.0, 3.6])[None, :] + rng.normal(0.0, 0.3, (n, 4))
+    dl_x0 = X + rng.uniform(0.8, 1.3, (n, 4))
+    blocker = np.array([1, 2, 4, 5])
+    eng_x = x[..., blocker] + 0.9
+    eng_y = y[..., blocker] + 0.3 * np.sign(dl_y0 - Y)[:, None, :]
+    u_eng = smoothstep(t[..., :1] / 0.45)
+    rush_x = dl_x0[:, None, :] * (1.0 - u_eng) + eng_x * u_eng
+    rush_y = dl_y0[:, None, :] * (1.0 - u_eng) + eng_y * u_eng
+    # Blitzer: LB2 rushes through the A gap and is picked up about 2.5 yd in front of the QB.
+    u_blitz = smoothstep(t[..., 0] / 1.6)
+    lb_start_x, lb_start_y = x[:, :1, 19], y[:, :1, 19]
+    lb_path_x = np.where(blitz[:, None], lb_start_x + (x[..., QB] + 2.5 - lb_start_x) * u_blitz, x[..., 19])
+    lb_path_y = np.where(blitz[:, None], lb_start_y + (y[..., QB] - 1.0 - lb_start_y) * u_blitz, y[..., 19])
+    rush_x = np.concatenate([rush_x, lb_path_x[..., None]], axis=2)
+    rush_y = np.concatenate([rush_y, lb_path_y[..., None]], axis=2)
+    return rush_x, rush_y
+
+
+def _winning_rush(  # noqa: PLR0917 (array plumbing: arguments follow the pipeline order)
+    x, y, rush, t_hit_s, rusher_win, t
+) -> None:
+    """The winning rusher leaves his block at t_beat and reaches the QB's spot at t_hit; writes the
+    rushers into x and y (DL slots and LB2)."""
+    n, n_frames, _ = x.shape
+    rush_x, rush_y = rush
+    zero = np.zeros((n, 1))
+    t_beat = np.maximum(t_hit_s - BEAT_LEAD_S, 0.45)
+    f_beat = np.clip(np.round(t_beat / FRAME_SECONDS).astype(int) + SNAP_INDEX, 0, n_frames - 1)
+    win = rusher_win[:, None, None]
+    wx, wy = np.take_along_axis(rush_x, win, axis=2)[..., 0], np.take_along_axis(rush_y, win, axis=2)[..., 0]
+    bx, by = wx[np.arange(n), f_beat][:, None], wy[np.arange(n), f_beat][:, None]
+    f_hit = np.clip(np.round(t_hit_s / FRAME_SECONDS).astype(int) + SNAP_INDEX, 0, n_frames - 1)
+    qx, qy = x[np.arange(n), f_hit, QB][:, None], y[np.arange(n), f_hit, QB][:, None]
+    dur = (t_hit_s - t_beat)[:, None]
+    u_win = (t[..., 0] - t_beat[:, None]) / dur
+    hx = hermite(bx, zero, qx + 0.6, zero, u_win, dur)
+    hy = hermite(by, zero, qy + 0.3 * np.sign(by - qy), zero, u_win, dur)
+    after_beat = t[..., 0] >= t_beat[:, None]
+    wx, wy = np.where(after_beat, hx, wx), np.where(after_beat, hy, wy)
+    np.put_along_axis(rush_x, win, wx[..., None], axis=2)
+    np.put_along_axis(rush_y, win, wy[..., None], axis=2)
+    x[..., DL], y[..., DL] = rush_x[..., :4], rush_y[..., :4]
+    x[..., 19], y[..., 19] = rush_x[..., 4], rush_y[..., 4]
+
+
 def design_plays(  # noqa: PLR0917 (array plumbing: arguments follow the pipeline order)
     rng: np.random.Generator,
     los_x: np.ndarray,
@@ -187,123 +363,21 @@ def design_plays(  # noqa: PLR0917 (array plumbing: arguments follow the pipelin
     """
     n = los_x.size
     t = frame_times(n, n_frames)
-    w = FIELD_WIDTH_YD
     x = np.zeros((n, n_frames, N_PLAYERS))
     y = np.zeros((n, n_frames, N_PLAYERS))
-    X, Y = los_x[:, None], ball_y[:, None]
     shotgun, coverage, blitz = setup
-    man = COVERAGE_IS_MAN[coverage]
-
-    # Offense alignment: wide receivers split out, slot inside one of them, TE next to a tackle.
-    wide_a = np.maximum(Y[:, 0] - rng.uniform(9.0, 17.0, n), 3.0)
-    wide_b = np.minimum(Y[:, 0] + rng.uniform(9.0, 17.0, n), w - 3.0)
-    slot_side = rng.random(n) < 0.5
-    slot = np.where(slot_side, wide_a + rng.uniform(3.0, 6.0, n), wide_b - rng.uniform(3.0, 6.0, n))
-    te = Y[:, 0] + np.where(slot_side, 4.2, -4.2)
-    rb_y = Y[:, 0] + np.where(shotgun, rng.choice([-1.5, 1.5], n), 0.0)
-    rec_y0 = np.stack([wide_a, wide_b, slot, te, rb_y], axis=1)
-    rec_x0 = X - np.stack(
-        [rng.uniform(0.8, 1.5, n), rng.uniform(0.8, 1.5, n), rng.uniform(1.0, 2.0, n), np.full(n, 1.2),
-         np.where(shotgun, 5.0, 7.0)], axis=1)  # fmt: skip
-    route = np.stack([rng.choice(len(ROUTE_NAMES), n, p=ROUTE_MIX[k]) for k in range(N_REC)], axis=1)
-    base_speed = np.array([8.3, 8.3, 8.0, 7.0, 7.3])
-    speed_max = base_speed[None, :] + 0.35 * skill["route"] + rng.normal(0.0, 0.25, (n, N_REC))
-    rx, ry = _route_paths(rng, rec_x0, rec_y0, ball_y, route, np.clip(speed_max, 5.5, 9.6), t)
+    # Draw order matters (seeded output): receivers, QB, line, coverage, safeties, rush.
+    rec_x0, rec_y0 = _receiver_alignment(rng, los_x, ball_y, shotgun)
+    route, rx, ry = _receiver_routes(rng, rec_x0, rec_y0, ball_y, skill["route"], t)
     x[..., REC], y[..., REC] = rx, ry
-
-    # QB: drop to the pocket, then step up a little.
-    qb_x0 = X[:, 0] - np.where(shotgun, 5.0, 1.2)
-    drop_yd = np.where(shotgun, rng.normal(2.2, 0.6, n), rng.normal(6.0, 0.8, n))
-    qb_set_x = qb_x0 - np.clip(drop_yd, 0.5, 9.0)
-    qb_set_y = Y[:, 0] + rng.normal(0.0, 0.6, n)
-    drop_s = np.where(shotgun, 0.7, 1.2)[:, None]
-    zero = np.zeros((n, 1))
-    step_up = 0.8 * smoothstep((t[..., 0] - drop_s - 0.3) / 1.5)
-    x[..., QB] = hermite(qb_x0[:, None], zero, qb_set_x[:, None], zero, t[..., 0] / drop_s, drop_s) + step_up
-    y[..., QB] = hermite(ball_y[:, None], zero, qb_set_y[:, None], zero, t[..., 0] / drop_s, drop_s)
-
-    # Offensive line: pass set into an arc in front of the QB, then give ground slowly.
-    offset = np.array([-2.6, -1.3, 0.0, 1.3, 2.6])
-    ol_x0 = X - np.where(offset == 0.0, 0.9, 1.1)[None, :]
-    ol_y0 = Y + offset[None, :] + rng.normal(0.0, 0.15, (n, 5))
-    set_x = ol_x0 - 1.0 - 0.35 * np.abs(offset)[None, :]
-    set_y = Y + 1.25 * offset[None, :]
-    tt = t[..., :1]
-    u_set = smoothstep(tt / 0.8)
-    give = 0.6 * np.clip((tt - 0.8) / 4.0, 0.0, 1.0)
-    x[..., OL] = ol_x0[:, None, :] + (set_x - ol_x0)[:, None, :] * u_set - give
-    y[..., OL] = ol_y0[:, None, :] + (set_y - ol_y0)[:, None, :] * u_set
-
-    # Coverage: each covering defender trails his receiver with a reaction lag and a closing offset.
-    cov_rec = np.array([0, 1, 2, 3, 4])  # CB A, CB B, nickel, LB1, LB2 -> receiver slots
-    cushion = np.where(man[:, None], rng.uniform(0.8, 4.0, (n, 5)), rng.uniform(4.0, 8.0, (n, 5)))
-    cushion[:, 3:] = rng.uniform(3.5, 5.5, (n, 2))
-    d_x0 = X + cushion
-    d_y0 = rec_y0 - 1.0 * np.sign(rec_y0 - Y)
-    median_sep = (
-        0.72 * np.array([ROUTES[r][5] for r in ROUTE_NAMES])[route] * np.where(man, 1.0, 1.25)[:, None]
-    )
-    sep = median_sep * np.exp(
-        0.55 * rng.normal(size=(n, 5)) + 0.2 * (skill["route"] - skill["coverage"][:, :5])
-    )
-    angle = rng.uniform(0.0, 2.0 * np.pi, (n, 5))
-    o1x, o1y = sep * np.sin(angle), sep * np.cos(angle)
-    lag = rng.integers(1, 4, (n, 5))
-    close = smoothstep(tt / rng.uniform(2.0, 3.0, (n, 1))[:, None])
-    trail_x = _shift_frames(rx[..., cov_rec], lag)
-    trail_y = _shift_frames(ry[..., cov_rec], lag)
-    x[..., 15:20] = trail_x + ((d_x0 - rec_x0)[:, None, :] * (1.0 - close) + o1x[:, None, :] * close)
-    y[..., 15:20] = trail_y + ((d_y0 - rec_y0)[:, None, :] * (1.0 - close) + o1y[:, None, :] * close)
-
-    # Safeties: drop to landmarks, then drift toward the deepest receiver on their half.
-    single = SINGLE_HIGH[coverage]
-    s_x0 = X + rng.uniform(10.0, 14.0, (n, 2))
-    s_y0 = Y + np.stack([np.where(single, 0.0, -9.0), np.where(single, 6.0, 9.0)], axis=1)
-    land_x = s_x0 + np.stack([np.full(n, 4.0), np.where(single, -4.0, 4.0)], axis=1)
-    deepest = np.argmax(np.where(np.arange(N_REC) < 4, rx[:, -1, :], -np.inf), axis=1)
-    u_drop = smoothstep(tt / 1.5)
-    pull = 0.35 * np.clip((tt - 1.2) / 2.0, 0.0, 1.0)
-    deep_x = np.take_along_axis(rx, deepest[:, None, None], axis=2)
-    deep_y = np.take_along_axis(ry, deepest[:, None, None], axis=2)
-    sx = s_x0[:, None, :] + (land_x - s_x0)[:, None, :] * u_drop
-    sy = np.broadcast_to(s_y0[:, None, :], sx.shape)
-    x[..., 20:22] = sx + pull * (np.maximum(deep_x + 3.0, sx) - sx)
-    y[..., 20:22] = sy + pull * (deep_y - sy)
-
-    # Pass rush: four DL engage the line (LB2 too on a blitz); the winner leaves his block at t_beat.
-    dl_y0 = Y + np.array([-3.6, -1.0, 1.0, 3.6])[None, :] + rng.normal(0.0, 0.3, (n, 4))
-    dl_x0 = X + rng.uniform(0.8, 1.3, (n, 4))
-    blocker = np.array([1, 2, 4, 5])
-    eng_x = x[..., blocker] + 0.9
-    eng_y = y[..., blocker] + 0.3 * np.sign(dl_y0 - Y)[:, None, :]
-    u_eng = smoothstep(tt / 0.45)
-    rush_x = dl_x0[:, None, :] * (1.0 - u_eng) + eng_x * u_eng
-    rush_y = dl_y0[:, None, :] * (1.0 - u_eng) + eng_y * u_eng
-    # Blitzer: LB2 rushes through the A gap and is picked up about 2.5 yd in front of the QB.
-    u_blitz = smoothstep(tt[..., 0] / 1.6)
-    lb_start_x, lb_start_y = x[:, :1, 19], y[:, :1, 19]
-    lb_path_x = np.where(blitz[:, None], lb_start_x + (x[..., QB] + 2.5 - lb_start_x) * u_blitz, x[..., 19])
-    lb_path_y = np.where(blitz[:, None], lb_start_y + (y[..., QB] - 1.0 - lb_start_y) * u_blitz, y[..., 19])
-    rush_x = np.concatenate([rush_x, lb_path_x[..., None]], axis=2)
-    rush_y = np.concatenate([rush_y, lb_path_y[..., None]], axis=2)
-    # The winner: from his block at t_beat to the QB's spot at t_hit.
-    t_beat = np.maximum(t_hit_s - BEAT_LEAD_S, 0.45)
-    f_beat = np.clip(np.round(t_beat / FRAME_SECONDS).astype(int) + SNAP_INDEX, 0, n_frames - 1)
-    win = rusher_win[:, None, None]
-    wx, wy = np.take_along_axis(rush_x, win, axis=2)[..., 0], np.take_along_axis(rush_y, win, axis=2)[..., 0]
-    bx, by = wx[np.arange(n), f_beat][:, None], wy[np.arange(n), f_beat][:, None]
-    f_hit = np.clip(np.round(t_hit_s / FRAME_SECONDS).astype(int) + SNAP_INDEX, 0, n_frames - 1)
-    qx, qy = x[np.arange(n), f_hit, QB][:, None], y[np.arange(n), f_hit, QB][:, None]
-    dur = (t_hit_s - t_beat)[:, None]
-    u_win = (t[..., 0] - t_beat[:, None]) / dur
-    hx = hermite(bx, zero, qx + 0.6, zero, u_win, dur)
-    hy = hermite(by, zero, qy + 0.3 * np.sign(by - qy), zero, u_win, dur)
-    after_beat = t[..., 0] >= t_beat[:, None]
-    wx, wy = np.where(after_beat, hx, wx), np.where(after_beat, hy, wy)
-    np.put_along_axis(rush_x, win, wx[..., None], axis=2)
-    np.put_along_axis(rush_y, win, wy[..., None], axis=2)
-    x[..., DL], y[..., DL] = rush_x[..., :4], rush_y[..., :4]
-    x[..., 19], y[..., 19] = rush_x[..., 4], rush_y[..., 4]
+    x[..., QB], y[..., QB], qb_set_x, qb_set_y = _qb_drop(rng, los_x, ball_y, shotgun, t)
+    x[..., OL], y[..., OL] = _pass_set(rng, los_x, ball_y, t)
+    receivers = (route, rec_x0, rec_y0, rx, ry)
+    man = COVERAGE_IS_MAN[coverage]
+    x[..., 15:20], y[..., 15:20] = _cover_receivers(rng, los_x, ball_y, man, receivers, skill, t)
+    x[..., 20:22], y[..., 20:22] = _safeties(rng, los_x, ball_y, coverage, rx, ry, t)
+    rush = _rush_lanes(rng, x, y, los_x, ball_y, blitz, t)
+    _winning_rush(x, y, rush, t_hit_s, rusher_win, t)
     # Defenders trail moving targets through closed-form offsets; cap their speed where those add up.
     x, y = clamp_speed(x, y, np.arange(N_PLAYERS) >= 11, MAX_SPEED_YD_S)
     return Design(x, y, route, coverage, shotgun, blitz, qb_set_x, qb_set_y)

@@ -18,12 +18,14 @@ the same arguments give byte-identical files and games are independent streams.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
+from qb_assets.common.progress import Progress
+from qb_assets.ingest.schema import PASS_ATTEMPT_RESULTS
 from qb_assets.synthetic.game import receiver_coverage, simulate_game
 from qb_assets.synthetic.league import (
     League,
@@ -114,7 +116,7 @@ def generate_season(  # noqa: PLR0917 (the public contract's signature)
     weeks: Sequence[int] = range(1, 5),
     games_per_week: int = 16,
     seed: int = 0,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> dict:
     """Write a synthetic season (see the module docstring) and return a summary:
     games, plays, dropbacks, tracking_rows, files, seconds."""
@@ -159,7 +161,7 @@ def generate_season(  # noqa: PLR0917 (the public contract's signature)
         "games": schedule.height,
         "plays": all_plays.height,
         "dropbacks": all_plays.height,
-        "attempts": int(all_plays["passResult"].is_in(["C", "I", "IN"]).sum()),
+        "attempts": int(all_plays["passResult"].is_in(PASS_ATTEMPT_RESULTS).sum()),
         "tracking_rows": tracking_rows,
         "files": files,
         "seconds": round(time.perf_counter() - started, 2),

@@ -16,12 +16,13 @@ number of processes may open it read-only when no writer has it open. Loads ther
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
+from qb_assets.common.progress import Progress
 from qb_assets.io import lake as lake_io
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
@@ -36,8 +37,6 @@ UPSERT_TABLES = ("players",)
 LOADABLE_TABLES = ("games", "players", "plays", "play_scores")
 # The lake table that defines which partitions exist to load; the others are optional per partition.
 DRIVING_TABLE = "play_scores"
-
-Progress = Callable[[str], None]
 
 
 def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -199,3 +198,26 @@ def load_lake(
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Row counts of the loaded tables (for summaries and tests)."""
     return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in LOADABLE_TABLES}
+
+
+def partition_integrity(path: str | Path, season: int, week: int) -> dict[str, int]:
+    """Key problems in one loaded partition: ``duplicate_rows`` (rows of ``play_scores`` or ``plays``
+    beyond one per (game_id, play_id)) and ``scores_without_a_play`` (play scores with no play row)."""
+    con = connect(path, read_only=True)
+    try:
+        duplicates = sum(
+            con.execute(
+                f"SELECT count(*) - count(DISTINCT (game_id, play_id)) FROM {table} "
+                "WHERE season = ? AND week = ?",
+                [season, week],
+            ).fetchone()[0]
+            for table in ("play_scores", "plays")
+        )
+        orphans = con.execute(
+            "SELECT count(*) FROM play_scores s ANTI JOIN plays p USING (game_id, play_id) "
+            "WHERE s.season = ? AND s.week = ?",
+            [season, week],
+        ).fetchone()[0]
+    finally:
+        con.close()
+    return {"duplicate_rows": duplicates, "scores_without_a_play": orphans}

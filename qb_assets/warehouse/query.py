@@ -1,5 +1,5 @@
-"""``qb-score query "SQL" --warehouse FILE [--format table|csv|json]``: one read-only SQL statement
-against the warehouse, printed as an aligned table, CSV or JSON (a list of row objects).
+"""The read side of the warehouse (``qb-score query``): one read-only SQL statement against the
+warehouse, formatted as an aligned table, CSV or JSON (a list of row objects).
 
 The file is opened with ``read_only=True``, so DuckDB itself refuses any write; statements that would
 act outside the file even on a read-only connection (COPY, EXPORT, ATTACH, INSTALL, LOAD, ...) are
@@ -8,7 +8,6 @@ refused before they run. Every refusal or failure is a ValueError with a one-lin
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
@@ -155,20 +154,3 @@ def run_query(sql: str, warehouse: str, fmt: str = "table") -> str:
         con.close()
     formatter = {"table": format_table, "csv": format_csv, "json": format_json}[fmt]
     return formatter(columns, rows)
-
-
-def cmd_query(args: argparse.Namespace) -> int:
-    print(run_query(args.sql, args.warehouse, args.format))
-    return 0
-
-
-def add_query_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add ``query "SQL" --warehouse FILE [--format table|csv|json]`` to the qb-score subcommands."""
-    query = subparsers.add_parser(
-        "query", help="run one read-only SQL statement against the warehouse (views: see sql/README.md)"
-    )
-    query.add_argument("sql", help='one SQL statement, e.g. "SELECT * FROM qb_season_scores LIMIT 5"')
-    query.add_argument("--warehouse", required=True, help="the warehouse DuckDB file")
-    query.add_argument("--format", default="table", choices=FORMATS, help="output format (default: table)")
-    query.set_defaults(run=cmd_query)
-    return query

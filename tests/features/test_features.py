@@ -20,7 +20,7 @@ from qb_assets.features.store import build_features, build_partition_features, l
 from qb_assets.ingest.pipeline import ingest_source
 from qb_assets.ingest.schema import PLAY_SCHEMA, TRACKING_SCHEMA
 from qb_assets.io import lake as lake_io
-from tests.conftest import real_data_dir
+from tests.conftest import REPO_ROOT
 from tests.layouts import mirrored
 
 CH = {name: i for i, name in enumerate(CHANNELS)}
@@ -160,8 +160,8 @@ def real_features(real_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> t
 
 
 def _appendix() -> dict[int, int]:
-    """DATA.md appendix: play -> defenders within 2 yd of the target at arrival."""
-    text = (real_data_dir().parents[1] / "DATA.md").read_text()
+    """docs/data.md appendix: play -> defenders within 2 yd of the target at arrival."""
+    text = (REPO_ROOT / "docs" / "data.md").read_text()
     rows = re.findall(r"^\s*(\d+)\s+11\s+\d+\s+[\d.]+\s+\d+\s+\S+\s+\S+\s+(\d)\s", text, flags=re.MULTILINE)
     return {int(play): int(count) for play, count in rows}
 
@@ -177,8 +177,6 @@ def test_real_game_time_to_throw_and_accounting(real_features) -> None:
 
 
 def test_real_game_defenders_near_target_match_the_appendix(real_features) -> None:
-    if not (real_data_dir().parents[1] / "DATA.md").exists():
-        pytest.skip("DATA.md appendix not found beside the real samples")
     _, features = real_features
     appendix = _appendix()
     assert len(appendix) >= 60

@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from qb_assets.common.expectations import plays_suite, tracking_suite
+from qb_assets.ingest.expectations import plays_suite, tracking_suite
 from qb_assets.ingest.pipeline import ingest_source
 from qb_assets.io import lake as lake_io
 

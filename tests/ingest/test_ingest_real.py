@@ -32,7 +32,7 @@ def test_every_play_is_accounted_for(ingested, real_game: pl.DataFrame) -> None:
     assert quarantine.height == summary["plays_quarantined"]
     ids = set(plays["play_id"]) | set(quarantine["play_id"])
     assert ids == set(real_game["playId"].cast(pl.Int64))
-    # Play 1343 has only the 11 defenders tracked (DATA.md 1.2).
+    # Play 1343 has only the 11 defenders tracked (docs/data.md section 1.2).
     assert quarantine.filter(pl.col("play_id") == 1343)["reason"].to_list() == ["too_few_players"]
     assert summary["rows_in"] == real_game.height
     assert (
@@ -85,7 +85,7 @@ def test_play_table_derivations(ingested) -> None:
     attempts = plays.filter(pl.col("pass_result").is_in(["C", "I", "IN"]))
     expected_ttt = (attempts["release_frame_id"] - attempts["snap_frame_id"]) / 10
     assert (attempts["time_to_throw_s"] - expected_ttt).abs().max() < 1e-9
-    assert (plays["snap_frame_id"] == 11).all()  # DATA.md: ball_snap is frame 11 on all 73 plays
+    assert (plays["snap_frame_id"] == 11).all()  # docs/data.md 1.2: ball_snap is frame 11 on all 73 plays
     # The appendix's targets: at least 64 of 67 throws have one (throwaways excepted).
     assert attempts["target_nfl_id"].is_not_null().sum() >= 63
     assert attempts["passer_nfl_id"].is_in([2552466, 2555387]).all()  # Mariota and Kessler

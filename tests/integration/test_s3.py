@@ -20,7 +20,8 @@ import yaml
 from qb_assets.features.store import build_features
 from qb_assets.ingest.pipeline import ingest_source
 from qb_assets.io import lake as lake_io
-from qb_assets.io.sources import SourceError, open_source
+from qb_assets.io.files import SourceError
+from qb_assets.io.sources import open_source
 from tests.conftest import REAL_GAME_FILE, REPO_ROOT
 
 BUCKET = "landing"

@@ -8,20 +8,13 @@ import numpy as np
 import pytest
 import torch
 
+from ml.artifacts import load_artifact, save_artifact
+from ml.config import TrainConfig, TrainingData
 from ml.errors import ArtifactError
 from ml.evaluate import YARD_GRID, gaussian_pmf, ks_distance, marginal_pmf, pmf_metrics
+from ml.inference import predict_raw, sbp_distribution
 from ml.tcn import PassOutcomeNet, TCNEncoder
-from ml.train import (
-    TrainConfig,
-    TrainingData,
-    load_artifact,
-    predict_raw,
-    refit_split,
-    save_artifact,
-    sbp_distribution,
-    split_by_game,
-    train_sbp,
-)
+from ml.train import refit_split, split_by_game, train_sbp
 
 
 def test_ks_distance_detects_non_uniform() -> None:

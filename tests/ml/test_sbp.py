@@ -1,9 +1,10 @@
-"""Tests of ml.sbp / ml.gpd: every sanity test of SBP.md section 5 (items 1-11, marked "SBP.md 5.N") plus the
-project's extras (integer outcomes, the network constructor, shapes, validation, the yard range).
+"""Tests of ml.sbp / ml.gpd: every sanity test of docs/sbp.md section 5 (items 1-11, headed "docs/sbp.md
+5.N" below) plus the project's extras (integer outcomes, the network constructor, shapes, validation, the
+yard range).
 
-References are scipy (genpareto, quad, kstest) in float64. Tolerances are those of SBP.md section 5 where it
-gives them; float32 variants use the float32 figure of the spec or, where the spec has none, a bound derived
-from the conditioning and stated at the assertion. Every random draw uses a fixed seed.
+References are scipy (genpareto, quad, kstest) in float64. Tolerances are those of docs/sbp.md section 5
+where it gives them; float32 variants use the float32 figure of the spec or, where the spec has none, a bound
+derived from the conditioning and stated at the assertion. Every random draw uses a fixed seed.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def body_breaks(d: SplicedBinnedPareto) -> list[float]:
     return [t_l, *edges, t_u]
 
 
-# ----- SBP.md 5.1: the pdf integrates to 1, whatever the bin width ------------------------------------------
+# ----- docs/sbp.md 5.1: the pdf integrates to 1, whatever the bin width -------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -106,7 +107,7 @@ def test_pdf_integrates_to_one_float32_trapezoid() -> None:
     assert float(torch.trapezoid(f, x)) == pytest.approx(1.0, abs=1e-3)
 
 
-# ----- SBP.md 5.2: tail masses, also asymmetric and for xi in {-0.3, 0, 1e-7, 0.4} -------------------------
+# ----- docs/sbp.md 5.2: tail masses, also asymmetric and for xi in {-0.3, 0, 1e-7, 0.4} --------------------
 
 TAIL_XIS = [-0.3, 0.0, 1e-7, 0.4]
 
@@ -129,7 +130,7 @@ def test_tail_masses(dtype: torch.dtype, xi: float) -> None:
     assert float(d.cdf(d.upper_threshold)) == pytest.approx(1 - P, abs=tol)
 
 
-# ----- SBP.md 5.3: shape of the CDF -------------------------------------------------------------------------
+# ----- docs/sbp.md 5.3: shape of the CDF --------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -155,7 +156,7 @@ def test_cdf_shape(dtype: torch.dtype) -> None:
             assert abs(float(d.cdf(t + s) - d.cdf(t))) <= eps * max_f + slack
 
 
-# ----- SBP.md 5.4: round trips ------------------------------------------------------------------------------
+# ----- docs/sbp.md 5.4: round trips -------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -189,7 +190,7 @@ def test_round_trips(dtype: torch.dtype, xi: float) -> None:
     assert bool((err <= bound)[keep].all()), float((err / bound)[keep].max())
 
 
-# ----- SBP.md 5.5: sampling ---------------------------------------------------------------------------------
+# ----- docs/sbp.md 5.5: sampling ----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -219,7 +220,7 @@ def test_sample_shape_and_distinct_draws() -> None:
     assert d.sample().shape == (3,)
 
 
-# ----- SBP.md 5.6: the GPD against scipy.stats.genpareto ----------------------------------------------------
+# ----- docs/sbp.md 5.6: the GPD against scipy.stats.genpareto -----------------------------------------------
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -263,7 +264,7 @@ def test_gpd_outside_support(dtype: torch.dtype) -> None:
         assert bool((gpd_log_sf(negative, x, beta) == 0).all())
 
 
-# ----- SBP.md 5.7: known spliced quantiles ------------------------------------------------------------------
+# ----- docs/sbp.md 5.7: known spliced quantiles -------------------------------------------------------------
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -288,7 +289,7 @@ def test_known_spliced_quantiles(dtype: torch.dtype) -> None:
         assert q0 - float(d0.upper_threshold) == pytest.approx(1.3 * 2.302585092994046, rel=1e-12)
 
 
-# ----- SBP.md 5.8: the density matches the CDF --------------------------------------------------------------
+# ----- docs/sbp.md 5.8: the density matches the CDF ---------------------------------------------------------
 
 
 @pytest.mark.parametrize("xi", [-0.3, 0.0, 0.4])
@@ -308,7 +309,7 @@ def test_density_matches_cdf_difference(xi: float) -> None:
     np.testing.assert_allclose(dens.numpy(), diff.numpy(), rtol=1e-4)
 
 
-# ----- SBP.md 5.9: finite gradients everywhere; gradcheck of the GPD terms ----------------------------------
+# ----- docs/sbp.md 5.9: finite gradients everywhere; gradcheck of the GPD terms -----------------------------
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -450,7 +451,7 @@ def test_spliced_gradcheck() -> None:
         assert torch.autograd.gradcheck(run(method), (logits, *params)), method
 
 
-# ----- SBP.md 5.10: regression tests for the GluonTS pitfalls -----------------------------------------------
+# ----- docs/sbp.md 5.10: regression tests for the GluonTS pitfalls ------------------------------------------
 
 
 def test_binned_mean_is_sum_of_masses_times_centres() -> None:
@@ -522,7 +523,7 @@ def test_value_shapes() -> None:
     torch.testing.assert_close(d.expand((4, n)).cdf(x)[3], d.cdf(x))
 
 
-# ----- SBP.md 5.11: recovering the parameters by maximum likelihood -----------------------------------------
+# ----- docs/sbp.md 5.11: recovering the parameters by maximum likelihood ------------------------------------
 
 
 def test_maximum_likelihood_recovers_student_t_tails() -> None:

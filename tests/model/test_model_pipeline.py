@@ -24,7 +24,8 @@ from qb_assets.ingest.pipeline import ingest_source
 from qb_assets.io import lake as lake_io
 from qb_assets.model.training import train_model
 from qb_assets.scoring.score import score_lake
-from qb_assets.scoring.validity import oracle_ceilings, validity_report
+from qb_assets.scoring.validity import validity_report
+from qb_assets.synthetic.oracle import oracle_ceilings
 from qb_assets.synthetic.season import generate_season
 from qb_assets.warehouse.load import load_lake
 

@@ -14,11 +14,11 @@ import polars as pl
 import pytest
 from scipy import stats
 
-from qb_assets.common.expectations import plays_suite, tracking_suite
+from qb_assets.ingest.expectations import plays_suite, tracking_suite
 from qb_assets.ingest.pipeline import ingest_source
 from qb_assets.ingest.schema import OPPONENT_GOAL_LINE_X
 from qb_assets.io import lake as lake_io
-from qb_assets.scoring.validity import expected_percentiles, oracle_ceilings
+from qb_assets.synthetic.oracle import expected_percentiles, oracle_ceilings
 from qb_assets.synthetic.season import SUPPORT_YD, generate_season, truth_cdf, truth_integer_pmf
 
 TRACKING_COLUMNS = [

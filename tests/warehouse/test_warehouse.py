@@ -3,7 +3,6 @@ values, and the read-only ``query`` command, including the README's example quer
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
@@ -16,9 +15,10 @@ import duckdb
 import polars as pl
 import pytest
 
+from qb_assets.cli.main import build_parser
 from qb_assets.io import lake as lake_io
 from qb_assets.warehouse import load as wh
-from qb_assets.warehouse.query import add_query_parser, run_query
+from qb_assets.warehouse.query import run_query
 
 SEASON = 2024
 K = 60  # prior_attempts() in sql/schema.sql
@@ -515,9 +515,7 @@ def test_query_errors(warehouse: Path, tmp_path: Path) -> None:
 
 
 def test_query_parser(warehouse: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    parser = argparse.ArgumentParser()
-    add_query_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(
+    args = build_parser().parse_args(
         ["query", "SELECT 42 AS answer", "--warehouse", str(warehouse), "--format", "csv"]
     )
     assert args.run(args) == 0

@@ -1,0 +1,82 @@
+"""Model artifacts: a directory with the weights (``WEIGHTS_FILE``), the config record (``CONFIG_FILE``:
+model version, training config, model shape, feature schema and its hash, data range) and the metrics
+(``METRICS_FILE``). ``load_artifact`` refuses a model trained on another feature schema."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+from ml.config import TrainConfig
+from ml.errors import ArtifactError
+from ml.sbp import YARD_BIN_COUNT, YARD_BINS
+from ml.tcn import PassOutcomeNet
+
+__all__ = ["CONFIG_FILE", "METRICS_FILE", "WEIGHTS_FILE", "load_artifact", "save_artifact"]
+
+WEIGHTS_FILE = "model.pt"
+CONFIG_FILE = "config.json"
+METRICS_FILE = "metrics.json"
+
+
+def save_artifact(
+    out_dir: str | Path, model: PassOutcomeNet, config: TrainConfig, data_meta: dict, metrics: dict
+) -> Path:
+    """Weights, config (model + training), feature schema and its hash, data range, metrics."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.save(model.state_dict(), out / WEIGHTS_FILE)
+    record = {
+        # The weights' content hash names the model version that scores carry.
+        "model_version": hashlib.sha256((out / WEIGHTS_FILE).read_bytes()).hexdigest()[:12],
+        "train_config": asdict(config),
+        "model": {
+            "frame_shape": list(model.frame_shape) if model.frame_shape else None,
+            "tabular_features": model.tabular_mean.numel(),
+            "out_features": model.head[-1].out_features,
+            "bins": list(YARD_BINS),
+            "bin_count": YARD_BIN_COUNT,
+        },
+        "feature_schema_hash": data_meta["feature_schema_hash"],
+        "feature_schema": data_meta.get("feature_schema"),
+        "data": {k: v for k, v in data_meta.items() if k not in ("feature_schema", "feature_schema_hash")},
+    }
+    (out / CONFIG_FILE).write_text(json.dumps(record, indent=2, default=str))
+    (out / METRICS_FILE).write_text(json.dumps(metrics, indent=2, default=str))
+    return out
+
+
+def load_artifact(
+    model_dir: str | Path, expected_schema_hash: str
+) -> tuple[PassOutcomeNet, TrainConfig, dict]:
+    """Load a trained model; refuses one whose feature schema hash differs from the data's."""
+    folder = Path(model_dir)
+    if not (folder / CONFIG_FILE).exists() or not (folder / WEIGHTS_FILE).exists():
+        raise ArtifactError(f"{folder}: not a model artifact (expected {CONFIG_FILE} and {WEIGHTS_FILE})")
+    record = json.loads((folder / CONFIG_FILE).read_text())
+    if record["feature_schema_hash"] != expected_schema_hash:
+        raise ArtifactError(
+            f"{folder}: model was trained on feature schema {record['feature_schema_hash']}, "
+            f"the features are {expected_schema_hash}; retrain with `qb-score train`"
+        )
+    stored = record["train_config"]
+    # JSON has no tuples: restore the tuple-typed fields.
+    config = TrainConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in stored.items()})
+    shape = record["model"]
+    model = PassOutcomeNet(
+        frame_shape=tuple(shape["frame_shape"]) if shape["frame_shape"] else None,
+        tabular_features=shape["tabular_features"],
+        out_features=shape["out_features"],
+        channels=config.channels,
+        kernel_size=config.kernel_size,
+        dilations=config.dilations,
+        hidden=config.hidden,
+        dropout=config.dropout,
+    )
+    model.load_state_dict(torch.load(folder / WEIGHTS_FILE, map_location="cpu", weights_only=True))
+    model.eval()
+    return model, config, record

@@ -1,0 +1,63 @@
+"""From arrays to predicted distributions, shared by training, evaluation and scoring: the model for a
+``TrainConfig`` (``build_model``), plays as tensors on a device (``to_tensors``), batched raw head outputs
+(``predict_raw``) and the SBP they parametrize (``sbp_distribution``).
+
+Shapes: tensor (N, T, S, C) (or (N, 0) for the situation-only model), n_frames (N,) int64, tabular (N, F),
+label (N,); raw head outputs (N, K + 4) for the SBP head, laid out as ``ml.sbp.sbp_from_raw`` expects.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ml.config import TrainConfig, TrainingData
+from ml.sbp import YARD_BINS, SplicedBinnedPareto, sbp_from_raw
+from ml.tcn import PassOutcomeNet
+
+__all__ = ["build_model", "predict_raw", "sbp_distribution", "to_tensors"]
+
+
+def build_model(data: TrainingData, config: TrainConfig, out_features: int) -> PassOutcomeNet:
+    """The TCN model for play tensors, or the situation-only MLP when ``data.tensor`` is None."""
+    return PassOutcomeNet(
+        frame_shape=tuple(data.tensor.shape[1:]) if data.tensor is not None else None,
+        tabular_features=data.tabular.shape[1],
+        out_features=out_features,
+        channels=config.channels,
+        kernel_size=config.kernel_size,
+        dilations=config.dilations,
+        hidden=config.hidden,
+        dropout=config.dropout,
+    )
+
+
+def to_tensors(data: TrainingData, rows: np.ndarray, device: torch.device) -> tuple[Tensor, ...]:
+    """(tensor, n_frames, tabular, label) of the plays ``rows`` (indices into ``data``) on ``device``."""
+    # The situation-only model has no play tensors: an empty placeholder keeps one training loop.
+    tensor = data.tensor[rows] if data.tensor is not None else np.zeros((len(rows), 0), dtype=np.float32)
+    return (
+        torch.from_numpy(tensor).to(device),
+        torch.from_numpy(data.n_frames[rows].astype(np.int64)).to(device),
+        torch.from_numpy(data.tabular[rows]).to(device),
+        torch.from_numpy(data.label[rows]).to(device),
+    )
+
+
+@torch.inference_mode()
+def predict_raw(model: PassOutcomeNet, tensors: tuple[Tensor, ...], batch_size: int = 4096) -> Tensor:
+    """Raw head outputs (N, out_features) float32 for every play of ``tensors`` (tensor, n_frames,
+    tabular[, label]), in eval mode and batches of ``batch_size``."""
+    model.eval()
+    tensor, n_frames, tabular = tensors[:3]
+    outputs = [
+        model(tensor[i : i + batch_size], n_frames[i : i + batch_size], tabular[i : i + batch_size]).float()
+        for i in range(0, len(tensor), batch_size)
+    ]
+    return torch.cat(outputs)
+
+
+def sbp_distribution(raw: Tensor, config: TrainConfig) -> SplicedBinnedPareto:
+    """The SBP on ``YARD_BINS`` that raw head outputs (*batch, K + 4) parametrize; batch_shape = *batch."""
+    return sbp_from_raw(raw.float(), *YARD_BINS, tail_percentile=config.tail_percentile, xi_max=config.xi_max)
