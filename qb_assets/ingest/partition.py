@@ -15,7 +15,14 @@ from qb_assets.ingest import formats, normalize, outcomes
 from qb_assets.ingest import quarantine as rules
 from qb_assets.ingest.events import PLAY_KEY
 from qb_assets.ingest.schema import QUARANTINE_SCHEMA
-from qb_assets.ingest.tables import AuxTables, games_table, play_table, players_table, unidentified_rows
+from qb_assets.ingest.tables import (
+    AuxTables,
+    games_table,
+    play_table,
+    players_table,
+    unidentified_rows,
+    with_game_teams,
+)
 from qb_assets.io.files import SourceError, SourceFile
 from qb_assets.io.sources import TrackingSource
 
@@ -83,14 +90,9 @@ def _offense_from_tables(plays: pl.DataFrame, aux: AuxTables) -> pl.DataFrame:
     """Per play: offense_club_table in the tracking's club vocabulary (abbreviation or home/away)."""
     if aux.plays is None:
         return plays.with_columns(pl.lit(None, dtype=pl.String).alias("offense_club_table"))
-    table = plays.join(aux.plays.select(*PLAY_KEY, "possession_team"), on=PLAY_KEY, how="left")
-    if aux.games is not None:
-        table = table.join(aux.games.select("game_id", "home_team", "visitor_team"), on="game_id", how="left")
-    else:
-        table = table.with_columns(
-            pl.lit(None, dtype=pl.String).alias("home_team"),
-            pl.lit(None, dtype=pl.String).alias("visitor_team"),
-        )
+    table = with_game_teams(
+        plays.join(aux.plays.select(*PLAY_KEY, "possession_team"), on=PLAY_KEY, how="left"), aux
+    )
     home_away = pl.col("clubs").list.set_difference(["home", "away"]).list.len() == 0
     club = (
         pl.when(~home_away)

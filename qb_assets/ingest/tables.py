@@ -36,15 +36,19 @@ class AuxTables:
         return cls(**tables)
 
 
+def with_game_teams(frame: pl.DataFrame, aux: AuxTables) -> pl.DataFrame:
+    """``frame`` (with ``game_id``) plus ``home_team`` and ``visitor_team`` from the games table (null
+    when the source has none)."""
+    if aux.games is not None:
+        return frame.join(aux.games.select("game_id", "home_team", "visitor_team"), on="game_id", how="left")
+    return frame.with_columns(
+        pl.lit(None, dtype=pl.String).alias("home_team"), pl.lit(None, dtype=pl.String).alias("visitor_team")
+    )
+
+
 def games_table(raw: pl.DataFrame, aux: AuxTables, season: int, week: int) -> pl.DataFrame:
     """The partition's games: the games table's teams when present; the date always from gameId."""
-    games = raw.select(pl.col("game_id").drop_nulls().unique().sort())
-    if aux.games is not None:
-        games = games.join(aux.games.select("game_id", "home_team", "visitor_team"), on="game_id", how="left")
-    else:
-        games = games.with_columns(
-            pl.lit(None, pl.String).alias("home_team"), pl.lit(None, pl.String).alias("visitor_team")
-        )
+    games = with_game_teams(raw.select(pl.col("game_id").drop_nulls().unique().sort()), aux)
     date = pl.col("game_id").cast(pl.String).str.slice(0, 8).str.to_date("%Y%m%d", strict=False)
     return games.select(
         "game_id",
@@ -137,14 +141,7 @@ def _with_tables(plays: pl.DataFrame, aux: AuxTables) -> pl.DataFrame:
         plays = plays.join(aux.plays.select(*PLAY_KEY, *situation_cols), on=PLAY_KEY, how="left")
     else:
         plays = plays.with_columns(pl.lit(None).alias(c) for c in situation_cols)
-    if aux.games is not None:
-        plays = plays.join(aux.games.select("game_id", "home_team", "visitor_team"), on="game_id", how="left")
-    else:
-        plays = plays.with_columns(
-            pl.lit(None, dtype=pl.String).alias("home_team"),
-            pl.lit(None, dtype=pl.String).alias("visitor_team"),
-        )
-    return plays
+    return with_game_teams(plays, aux)
 
 
 def _situation_columns(season: int, week: int) -> list[pl.Expr]:
