@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -65,3 +67,35 @@ def write_csv(frame: pl.DataFrame, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.write_csv(path)
     return path
+
+
+def qb_score(*args: str) -> subprocess.CompletedProcess:
+    """Run the ``qb-score`` command line (as ``python -m qb_assets.cli``) and capture its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "qb_assets.cli", *args], capture_output=True, text=True, check=False
+    )
+
+
+@pytest.fixture(scope="session")
+def small_season(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(source, lake) of a generated season of 3 weeks x 8 games, ingested and featurized."""
+    from qb_assets.features.store import build_features  # noqa: PLC0415 - heavy, only when used
+    from qb_assets.ingest.pipeline import ingest_source  # noqa: PLC0415
+    from qb_assets.synthetic.season import generate_season  # noqa: PLC0415
+
+    root = tmp_path_factory.mktemp("model_season")
+    generate_season(root / "source", season=2024, weeks=[1, 2, 3], games_per_week=8, seed=3)
+    ingest_source(root / "source", root / "lake")
+    build_features(str(root / "lake"))
+    return root / "source", root / "lake"
+
+
+@pytest.fixture(scope="session")
+def trained_model(small_season, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SBP artifact trained 6 epochs on ``small_season``, week 3 held out for testing."""
+    from qb_assets.model.training import train_model  # noqa: PLC0415
+
+    _, lake = small_season
+    model = tmp_path_factory.mktemp("trained") / "sbp"
+    train_model(str(lake), model, epochs=6, test_weeks=(3,))
+    return model

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
@@ -12,6 +10,7 @@ import pytest
 from qb_assets.ingest.formats import LAYOUTS, LayoutError, detect_layout, week_from_game_date
 from qb_assets.ingest.pipeline import ingest_source
 from qb_assets.io import lake as lake_io
+from tests.conftest import qb_score
 from tests.layouts import as_layout, write_layout
 
 COMPARED = [
@@ -71,17 +70,11 @@ def test_forced_layout_must_match(real_game: pl.DataFrame) -> None:
     assert detect_layout(real_game.columns, "week14.csv", forced="bdb2021").name == "bdb2021"
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "qb_assets.cli", *args], capture_output=True, text=True, check=False
-    )
-
-
 def test_unknown_layout_exits_2_naming_missing_columns(real_game: pl.DataFrame, tmp_path: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()
     real_game.head(50).drop("x", "dir").write_csv(src / "week14.csv")
-    result = _cli("ingest", str(src), "--lake", str(tmp_path / "lake"))
+    result = qb_score("ingest", str(src), "--lake", str(tmp_path / "lake"))
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     line = result.stderr.strip()
@@ -91,7 +84,7 @@ def test_unknown_layout_exits_2_naming_missing_columns(real_game: pl.DataFrame, 
 
 def test_forced_format_mismatch_exits_2(real_game: pl.DataFrame, tmp_path: Path) -> None:
     src = write_layout(real_game.head(50), "bdb2021", tmp_path / "src")
-    result = _cli("ingest", str(src), "--lake", str(tmp_path / "lake"), "--format", "bdb2025")
+    result = qb_score("ingest", str(src), "--lake", str(tmp_path / "lake"), "--format", "bdb2025")
     assert result.returncode == 2
     assert "missing columns: frameType" in result.stderr
 

@@ -4,8 +4,6 @@ clear reason, nothing is lost (plays in = accepted + quarantined), and the CLI n
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
@@ -13,7 +11,7 @@ import pytest
 
 from qb_assets.ingest.pipeline import ingest_source
 from qb_assets.io import lake as lake_io
-from tests.conftest import write_csv
+from tests.conftest import qb_score, write_csv
 
 ROW = pl.int_range(pl.len())
 
@@ -142,15 +140,9 @@ def test_unparseable_ids_are_quarantined_not_lost(real_game: pl.DataFrame, tmp_p
     assert "3 rows with an unparseable gameId/playId, first at line 2" in unidentified["detail"].item()
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "qb_assets.cli", *args], capture_output=True, text=True, check=False
-    )
-
-
 def test_cli_prints_summary_without_tracebacks(broken_lake, tmp_path: Path) -> None:
     _, _, source = broken_lake
-    result = _cli("ingest", str(source), "--lake", str(tmp_path / "lake"))
+    result = qb_score("ingest", str(source), "--lake", str(tmp_path / "lake"))
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     summary = json.loads(result.stdout)
@@ -159,7 +151,7 @@ def test_cli_prints_summary_without_tracebacks(broken_lake, tmp_path: Path) -> N
 
 
 def test_cli_missing_folder_is_one_line(tmp_path: Path) -> None:
-    result = _cli("ingest", str(tmp_path / "nowhere"), "--lake", str(tmp_path / "lake"))
+    result = qb_score("ingest", str(tmp_path / "nowhere"), "--lake", str(tmp_path / "lake"))
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0
     assert "nowhere" in result.stderr and "does not exist" in result.stderr
