@@ -7,6 +7,7 @@ Rules (README, "Layout of the code"):
 * the libraries (``qb_assets`` ``common``, ``io``, ``ingest``, ``features``, ``model``, ``scoring``,
   ``warehouse`` and ``ml``) never import ``qb_assets.synthetic``: the generator is a data source, wired
   in by ``defs`` and ``cli`` only;
+* each library package imports only the packages below it (``ALLOWED_IMPORTS``);
 * no import cycles between the project's modules;
 * modules of at most MAX_MODULE_LINES lines, functions of at most MAX_FUNCTION_LINES.
 
@@ -34,6 +35,17 @@ LIBRARIES = (
     "ml",
 )
 GENERATOR = "qb_assets.synthetic"
+# What each package of qb_assets may import besides itself (defs and cli may import anything).
+ALLOWED_IMPORTS = {
+    "common": set(),
+    "io": set(),
+    "ingest": {"common", "io"},
+    "warehouse": {"common", "io"},
+    "features": {"common", "io", "ingest", "ml"},
+    "model": {"common", "io", "ingest", "features", "ml"},
+    "scoring": {"common", "io", "ingest", "features", "model", "warehouse", "ml"},
+    "synthetic": {"common", "io", "ingest", "ml"},
+}
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 80
 
@@ -76,6 +88,14 @@ def import_graph(root: Path) -> dict[str, set[str]]:
 def _inside(module: str, packages: tuple[str, ...] | str) -> bool:
     packages = (packages,) if isinstance(packages, str) else packages
     return any(module == p or module.startswith(f"{p}.") for p in packages)
+
+
+def package_of(module: str) -> str | None:
+    """``ml`` or the qb_assets package a module belongs to (None for anything else)."""
+    parts = module.split(".")
+    if parts[0] == "ml":
+        return "ml"
+    return parts[1] if parts[0] == "qb_assets" and len(parts) > 1 else None
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -128,6 +148,10 @@ def layering_violations(root: Path) -> list[str]:
                 problems.append(f"{module} imports {target}: ml/ imports nothing from qb_assets")
             if _inside(module, LIBRARIES) and _inside(target, GENERATOR):
                 problems.append(f"{module} imports {target}: libraries never import the generator")
+            source, imported = package_of(module), package_of(target)
+            allowed = ALLOWED_IMPORTS.get(source)
+            if allowed is not None and imported not in (None, source, *allowed):
+                problems.append(f"{module} imports {target}: {source}/ may import only {sorted(allowed)}")
     problems += [f"import cycle: {' -> '.join(component)}" for component in cycles(graph)]
     return problems
 
@@ -171,11 +195,15 @@ def test_the_checker_finds_each_kind_of_violation(tmp_path: Path) -> None:
     _write(tmp_path, "qb_assets/synthetic/season.py", "from qb_assets.ingest import rules\n")  # allowed
     _write(tmp_path, "qb_assets/ingest/a.py", "from qb_assets.ingest import b\n")
     _write(tmp_path, "qb_assets/ingest/b.py", "def h():\n    from qb_assets.ingest.a import x\n")
+    _write(tmp_path, "qb_assets/io/__init__.py", "")
+    _write(tmp_path, "qb_assets/io/lake.py", "from qb_assets.ingest import rules\n")
     problems = layering_violations(tmp_path)
     assert problems == [
         "ml.model imports qb_assets.ingest.rules: ml/ imports nothing from qb_assets",
         "qb_assets.ingest.rules imports dagster: only defs/ and cli/ import Dagster",
         "qb_assets.ingest.truth imports qb_assets.synthetic.season: libraries never import the generator",
+        "qb_assets.ingest.truth imports qb_assets.synthetic.season: ingest/ may import only ['common', 'io']",
+        "qb_assets.io.lake imports qb_assets.ingest.rules: io/ may import only []",
         "import cycle: qb_assets.ingest.a -> qb_assets.ingest.b",
     ]
     long_function = "def long():\n" + "    x = 1\n" * MAX_FUNCTION_LINES

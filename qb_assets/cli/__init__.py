@@ -1,0 +1,1 @@
+"""The ``qb-score`` command line and the demo. Like ``defs``, it may import Dagster and the generator."""
