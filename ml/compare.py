@@ -19,7 +19,6 @@ from ml.inference import predict_raw, sbp_distribution, to_tensors
 from ml.tcn import PassOutcomeNet
 from ml.train import train_sbp
 
-Progress = Callable[[str], None] | None
 TREES_FILE = "trees.txt"
 
 
@@ -65,7 +64,7 @@ class Baselines:
 
 
 def train_baselines(
-    data: TrainingData, split: np.ndarray, config: TrainConfig, progress: Progress = None
+    data: TrainingData, split: np.ndarray, config: TrainConfig, progress: Callable[[str], None] | None = None
 ) -> Baselines:
     if progress:
         progress("training the Gaussian head")
@@ -111,7 +110,7 @@ def compare_models(
     *,
     sbp_model: PassOutcomeNet | None = None,
     oracle_pmf: np.ndarray | None = None,
-    progress: Progress = None,
+    progress: Callable[[str], None] | None = None,
 ) -> dict:
     """Train whatever is missing (the SBP model unless given, the baselines) and evaluate them all."""
     if sbp_model is None:

@@ -95,6 +95,7 @@ class S3PrefixSource:
         columns: list[str] | None = None,
         schema_overrides: dict[str, pl.DataType] | None = None,
     ) -> pl.DataFrame:
+        # The same reader as LocalFolderSource.read_frame, on the object's bytes (deliberately alike).
         key = file.uri.removeprefix(f"s3://{self.bucket}/")
         try:
             body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()

@@ -1,5 +1,6 @@
 -- qb_weekly_stats: sufficient statistics per passer x season x week, summed from qb_game_stats, with
--- running season-to-date sums over the weeks he threw in (the input of qb_weekly_trend).
+-- running season-to-date sums over the weeks he threw in (the input of qb_weekly_trend). The sums are
+-- qb_season_stats' at the week grain, deliberately restated: SQL has no macro for a list of columns.
 CREATE OR REPLACE VIEW qb_weekly_stats AS
 SELECT
     *,
