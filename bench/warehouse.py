@@ -59,10 +59,15 @@ def synthetic_scores(seasons: int, seed: int = 0) -> pl.DataFrame:
     backup = rng.random(n) < 0.1
     passer = 1_000_000 + (season - FIRST_SEASON) * 1000 + team * 2 + backup
     skill = rng.normal(0.0, 0.13, size=passer.max() + 1)  # mean percentile Phi(s/sqrt 2): SD ~0.037
+    decision_skill = rng.normal(0.0, 0.01, size=passer.max() + 1)
     z = rng.standard_normal(n) + skill[passer]
     percentile = ndtr(z)  # the CDF of a normal outcome: uniform for skill 0
+    decision = np.clip(decision_skill[passer] + rng.normal(0.0, 0.055, n), -0.5, 0.5)
     air = rng.normal(8.0, 10.0, n).round()
     result = np.where(percentile < 0.03, "IN", np.where(rng.random(n) < 0.36, "I", "C"))
+    # An interception scores 0 in both percentiles.
+    percentile = np.where(result == "IN", 0.0, percentile)
+    execution = np.where(result == "IN", 0.0, np.clip(percentile - decision, 0.0, 1.0))
     yards = np.where(result == "C", np.maximum(air, 0) + rng.exponential(4.0, n).round(), 0.0)
     yards = np.where(result == "IN", -rng.exponential(8.0, n).round(), yards)
     ttt = rng.gamma(6.0, 0.45, n).round(1)
@@ -81,7 +86,13 @@ def synthetic_scores(seasons: int, seed: int = 0) -> pl.DataFrame:
             "defensive_team": teams[opponent],
             "pass_result": result,
             "yards_gained": yards,
-            "percentile": percentile,
+            "passing_percentile": percentile,
+            "execution_percentile": execution,
+            "decision_value": decision,
+            "passing_cdf_lower": np.clip(percentile - 0.02, 0.0, 1.0),
+            "passing_cdf_upper": np.clip(percentile + 0.02, 0.0, 1.0),
+            "execution_cdf_lower": np.clip(execution - 0.02, 0.0, 1.0),
+            "execution_cdf_upper": np.clip(execution + 0.02, 0.0, 1.0),
             "predicted_median": np.full(n, 5.0),
             "q05": np.full(n, -2.0),
             "q25": np.full(n, 1.0),
@@ -104,6 +115,7 @@ def synthetic_scores(seasons: int, seed: int = 0) -> pl.DataFrame:
             "defenders_within_2yd_of_target_at_release": rng.integers(0, 4, n).astype(np.int32),
             "is_touchdown": (result == "C") & (yards >= to_endzone),
             "heldout": rng.random(n) < 0.2,
+            "epa": (yards - 4.0) / 8.0,
         }
     )
 
@@ -145,16 +157,23 @@ PANDAS_SPLITS: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
 }
 
 
-def pandas_split_scores(df: pd.DataFrame, league: pd.DataFrame, k: float = 60.0) -> pd.DataFrame:
-    """The columns of qb_split_scores, the plain way: one boolean mask and one groupby per split."""
+COMPONENTS = {"decision_value": "d", "execution_residual": "r", "execution_percentile": "x"}
+
+
+def pandas_split_scores(df: pd.DataFrame, priors: pd.DataFrame) -> pd.DataFrame:
+    """The main columns of qb_split_scores, the plain way: one boolean mask and one groupby per split,
+    shrunk with the split priors (``priors``: score_priors' rows of level 'split')."""
     parts = []
     for split, member in PANDAS_SPLITS.items():
         part = (
             df[member(df)]
             .groupby(["passer_nfl_id", "season"], sort=False)
             .agg(
-                attempts=("percentile", "size"),
-                sum_percentile=("percentile", "sum"),
+                attempts=("passing_percentile", "size"),
+                sum_p=("passing_percentile", "sum"),
+                sum_d=("decision_value", "sum"),
+                sum_r=("execution_residual", "sum"),
+                sum_x=("execution_percentile", "sum"),
                 completions=("is_completion", "sum"),
                 passing_yards=("completion_yards", "sum"),
                 touchdowns=("passing_td", "sum"),
@@ -162,15 +181,28 @@ def pandas_split_scores(df: pd.DataFrame, league: pd.DataFrame, k: float = 60.0)
             )
         )
         parts.append(part.reset_index().assign(split=split))
-    out = pd.concat(parts, ignore_index=True).merge(league, on="season")
+    wide = priors.pivot_table(
+        index=["season", "split"],
+        columns="component",
+        values=["league_mean", "within_variance", "prior_attempts", "between_variance"],
+    )
+    wide.columns = [f"{name}_{COMPONENTS[component]}" for name, component in wide.columns]
+    out = pd.concat(parts, ignore_index=True).merge(wide.reset_index(), on=["season", "split"])
     n = out["attempts"]
-    out["mean_percentile"] = out["sum_percentile"] / n
-    out["shrunk_percentile"] = (out["sum_percentile"] + k * out["league_mean"]) / (n + k)
-    half = 1.6448536269514722 * np.sqrt(1 / 12) / np.sqrt(n + k)
-    out["percentile_low_90"] = (out["shrunk_percentile"] - half).clip(lower=0)
-    out["percentile_high_90"] = (out["shrunk_percentile"] + half).clip(upper=1)
-    tau = np.sqrt(1 / (12 * k))
-    out["score_50_99"] = 50 + 49 * ndtr((out["shrunk_percentile"] - out["league_mean"]) / tau)
+    out["mean_passing_percentile"] = out["sum_p"] / n
+    variance = 0.0
+    for c in ("d", "r", "x"):
+        k = out[f"prior_attempts_{c}"]
+        out[f"shrunk_{c}"] = (out[f"sum_{c}"] + k * out[f"league_mean_{c}"]) / (n + k)
+        if c != "x":
+            variance = variance + out[f"within_variance_{c}"] / (n + k)
+    out["passing_score"] = 0.5 + out["shrunk_d"] + out["shrunk_r"]
+    half = 1.6448536269514722 * np.sqrt(variance)
+    out["passing_score_low_90"] = (out["passing_score"] - half).clip(lower=0)
+    out["passing_score_high_90"] = (out["passing_score"] + half).clip(upper=1)
+    tau = np.sqrt(out["between_variance_d"] + out["between_variance_r"])
+    league = 0.5 + out["league_mean_d"] + out["league_mean_r"]
+    out["score_50_99"] = 50 + 49 * ndtr((out["passing_score"] - league) / tau)
     out["qualified"] = n >= 20
     out["completion_pct"] = 100 * out["completions"] / n
     out["yards_per_attempt"] = out["passing_yards"] / n
@@ -201,15 +233,17 @@ def duckdb_runner(con: duckdb.DuckDBPyConnection, sql: str) -> Callable[[], int]
     return lambda: con.sql(sql).to_arrow_table().num_rows
 
 
-def parquet_connection(lake: Path, league: pl.DataFrame) -> duckdb.DuckDBPyConnection:
+def parquet_connection(lake: Path, league: pl.DataFrame, priors: pl.DataFrame) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB whose play_scores is a view over the lake's Parquet files (same views)."""
     con = duckdb.connect()
     wh.create_schema(con)
-    glob = str(lake / "play_scores" / "season=*" / "week=*" / lake_io.PARTITION_FILE)
+    files = lake_io.partition_files(lake, "play_scores")  # the published files, as the lake's readers see
     con.execute("DROP TABLE play_scores")
-    con.execute(f"CREATE VIEW play_scores AS SELECT * FROM read_parquet('{glob}', hive_partitioning = true)")
+    con.execute(f"CREATE VIEW play_scores AS SELECT * FROM read_parquet({files!r}, hive_partitioning = true)")
     con.register("league_frame", league.to_arrow())
     con.execute("INSERT INTO season_aggregates BY NAME SELECT * FROM league_frame")
+    con.register("priors_frame", priors.to_arrow())
+    con.execute("INSERT INTO score_priors BY NAME SELECT * FROM priors_frame")
     return con
 
 
@@ -236,21 +270,23 @@ def main() -> None:
 
     con = wh.connect(path, read_only=True)
     league = pl.from_arrow(con.sql("SELECT * FROM season_aggregates").to_arrow_table())
+    priors = pl.from_arrow(con.sql("SELECT * FROM score_priors").to_arrow_table())
     results: list[tuple[str, str, int, float]] = []
 
     def add(query: str, implementation: str, run: Callable[[], int]) -> None:
         ms, rows = median_ms(run, args.repeat)
         results.append((query, implementation, rows, ms))
 
-    live = "SELECT * FROM qb_scores('qb_split_stats', min_attempts_split())"
+    live = "SELECT * FROM qb_scores('qb_split_stats', 'split', s.split, min_attempts_split())"
     frame = scores.with_columns(
         is_completion=(pl.col("pass_result") == "C").cast(pl.Int32),
         completion_yards=pl.when(pl.col("pass_result") == "C").then("yards_gained").otherwise(0.0),
         passing_td=((pl.col("pass_result") == "C") & pl.col("is_touchdown")).cast(pl.Int32),
         is_interception=(pl.col("pass_result") == "IN").cast(pl.Int32),
+        execution_residual=pl.col("passing_percentile") - 0.5 - pl.col("decision_value"),
     ).to_pandas()
-    league_pd = league.select("season", "league_mean").to_pandas()
-    parquet = parquet_connection(lake, league)
+    split_priors = priors.filter(pl.col("level") == "split").to_pandas()
+    parquet = parquet_connection(lake, league, priors)
     for label, where in (
         (f"splits, season {season}", f" WHERE season = {season}"),
         ("splits, all seasons", ""),
@@ -263,7 +299,7 @@ def main() -> None:
         add(label, "live from play_scores", duckdb_runner(con, f"SELECT * FROM ({live}){where}"))
         add(label, "DuckDB over the lake Parquet", duckdb_runner(parquet, f"SELECT * FROM ({live}){where}"))
         subset = frame[frame["season"] == season] if where else frame
-        add(label, "pandas groupby (in memory)", lambda d=subset: len(pandas_split_scores(d, league_pd)))
+        add(label, "pandas groupby (in memory)", lambda d=subset: len(pandas_split_scores(d, split_priors)))
     for view in ("qb_season_scores", "qb_game_scores", "qb_weekly_trend"):
         add(
             f"{view}, season {season}",

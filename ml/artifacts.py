@@ -1,12 +1,17 @@
 """Model artifacts: a directory with the weights (``WEIGHTS_FILE``), the config record (``CONFIG_FILE``:
-model version, training config, model shape, feature schema and its hash, data range) and the metrics
-(``METRICS_FILE``). ``load_artifact`` refuses a model trained on another feature schema."""
+model version, creation time, training config, model shape, feature schema and its hash, data range) and
+the metrics (``METRICS_FILE``). ``load_artifact`` refuses a model trained on another feature schema.
+
+``save_artifact`` fills the directory it is given; making that directory an immutable, atomically
+published version (a temporary folder renamed into place) is the model store's job
+(``qb_assets.model.store``)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 
 import torch
@@ -16,7 +21,15 @@ from ml.errors import ArtifactError
 from ml.sbp import YARD_BIN_COUNT, YARD_BINS
 from ml.tcn import PassOutcomeNet
 
-__all__ = ["CONFIG_FILE", "METRICS_FILE", "WEIGHTS_FILE", "load_artifact", "save_artifact"]
+__all__ = [
+    "CONFIG_FILE",
+    "METRICS_FILE",
+    "WEIGHTS_FILE",
+    "artifact_record",
+    "load_artifact",
+    "save_artifact",
+    "weights_hash",
+]
 
 WEIGHTS_FILE = "model.pt"
 CONFIG_FILE = "config.json"
@@ -24,15 +37,23 @@ METRICS_FILE = "metrics.json"
 
 
 def save_artifact(
-    out_dir: str | Path, model: PassOutcomeNet, config: TrainConfig, data_meta: dict, metrics: dict
+    out_dir: str | Path,
+    model: PassOutcomeNet,
+    config: TrainConfig,
+    data_meta: dict,
+    metrics: dict,
+    *,
+    version: str | None = None,
 ) -> Path:
-    """Weights, config (model + training), feature schema and its hash, data range, metrics."""
+    """Weights, config (model + training), feature schema and its hash, data range, metrics. The record's
+    ``model_version`` is ``version`` when given (a model set naming itself), else the weights' hash."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), out / WEIGHTS_FILE)
     record = {
         # The weights' content hash names the model version that scores carry.
-        "model_version": hashlib.sha256((out / WEIGHTS_FILE).read_bytes()).hexdigest()[:12],
+        "model_version": version or weights_hash(out / WEIGHTS_FILE),
+        "created_at": datetime.now(UTC).isoformat(timespec="microseconds"),
         "train_config": asdict(config),
         "model": {
             "frame_shape": list(model.frame_shape) if model.frame_shape else None,
@@ -50,14 +71,28 @@ def save_artifact(
     return out
 
 
+def weights_hash(*weights_files: str | Path) -> str:
+    """The content hash (12 hex digits) of one or more weights files, in order."""
+    digest = hashlib.sha256()
+    for path in weights_files:
+        digest.update(Path(path).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def artifact_record(model_dir: str | Path) -> dict:
+    """The config record of the artifact in ``model_dir`` (without loading the weights)."""
+    folder = Path(model_dir)
+    if not (folder / CONFIG_FILE).exists() or not (folder / WEIGHTS_FILE).exists():
+        raise ArtifactError(f"{folder}: not a model artifact (expected {CONFIG_FILE} and {WEIGHTS_FILE})")
+    return json.loads((folder / CONFIG_FILE).read_text())
+
+
 def load_artifact(
     model_dir: str | Path, expected_schema_hash: str
 ) -> tuple[PassOutcomeNet, TrainConfig, dict]:
     """Load a trained model; refuses one whose feature schema hash differs from the data's."""
     folder = Path(model_dir)
-    if not (folder / CONFIG_FILE).exists() or not (folder / WEIGHTS_FILE).exists():
-        raise ArtifactError(f"{folder}: not a model artifact (expected {CONFIG_FILE} and {WEIGHTS_FILE})")
-    record = json.loads((folder / CONFIG_FILE).read_text())
+    record = artifact_record(folder)
     if record["feature_schema_hash"] != expected_schema_hash:
         raise ArtifactError(
             f"{folder}: model was trained on feature schema {record['feature_schema_hash']}, "

@@ -6,6 +6,10 @@
   with the L1 objective, so its prediction is a conditional median, on the tabular model inputs plus
   release-frame features (each slot's position and velocity at the last valid frame).
 * Empirical marginal: the training yards' histogram, the same for every play.
+
+The Gaussian and the trees ignore the field boundaries when they train; where the plays have boundaries,
+every model's metrics are computed on its pmf capped to them (``ml.evaluate.pmf_metrics``, docs/sbp.md
+section 8), and the trees' medians are clipped to them.
 """
 
 from __future__ import annotations
@@ -59,8 +63,10 @@ def train_gaussian(
         data,
         split,
         config,
-        loss_fn=lambda raw, y: gaussian_nll(raw, y).mean(),
-        nll_fn=gaussian_integer_nll,
+        # The Gaussian ignores the field boundaries in training (its metrics are still taken on the capped
+        # pmf: ml.evaluate.pmf_metrics).
+        loss_fn=lambda raw, y, lower, upper: gaussian_nll(raw, y).mean(),
+        nll_fn=lambda raw, y, lower, upper: gaussian_integer_nll(raw, y),
         progress=progress,
     )
     return model.cpu(), history

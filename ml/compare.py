@@ -14,8 +14,8 @@ from ml.artifacts import load_artifact, save_artifact
 from ml.baselines import fit_trees, gaussian_parameters, train_gaussian, tree_features
 from ml.config import TrainConfig, TrainingData
 from ml.errors import ArtifactError
-from ml.evaluate import YARD_GRID, gaussian_pmf, marginal_pmf, pmf_metrics, point_metrics
-from ml.inference import predict_raw, sbp_distribution, to_tensors
+from ml.evaluate import YARD_GRID, clip_yards, gaussian_pmf, marginal_pmf, pmf_metrics, point_metrics
+from ml.inference import capped_distribution, predict_raw, to_tensors
 from ml.tcn import PassOutcomeNet
 from ml.train import train_sbp
 
@@ -23,13 +23,24 @@ TREES_FILE = "trees.txt"
 
 
 @torch.inference_mode()
-def sbp_pmf(raw: torch.Tensor, config: TrainConfig, batch_size: int = 2048) -> np.ndarray:
-    """Integer-yard probabilities (N, G) on YARD_GRID from raw SBP head outputs (N, K + 4)."""
+def sbp_pmf(
+    raw: torch.Tensor,
+    config: TrainConfig,
+    lower: torch.Tensor | None = None,
+    upper: torch.Tensor | None = None,
+    batch_size: int = 2048,
+) -> np.ndarray:
+    """Integer-yard probabilities (N, G) on YARD_GRID from raw SBP head outputs (N, K + 4); with the plays'
+    boundaries ``lower``/``upper`` (N,) (as ``to_tensors`` carries them), the capped pmf: 1 - F(U - 0.5) at
+    U, F(L + 0.5) at L, zero outside [L, U] (docs/sbp.md section 8)."""
     grid = torch.as_tensor(YARD_GRID, dtype=torch.float32)[:, None]
     parts = []
     for start in range(0, len(raw), batch_size):
-        distribution = sbp_distribution(raw[start : start + batch_size], config)
-        parts.append(distribution.integer_log_prob(grid.expand(-1, distribution.batch_shape[0])).exp().T)
+        rows = slice(start, start + batch_size)
+        capped = capped_distribution(
+            raw[rows], config, None if lower is None else lower[rows], None if upper is None else upper[rows]
+        )
+        parts.append(capped.integer_log_prob(grid.expand(-1, capped.batch_shape[0])).exp().T)
     return torch.cat(parts).numpy().astype(np.float64)
 
 
@@ -76,6 +87,27 @@ def train_baselines(
     )
 
 
+def sbp_metrics(
+    data: TrainingData,
+    split: np.ndarray,
+    config: TrainConfig,
+    sbp_model: PassOutcomeNet,
+    *,
+    oracle_pmf: np.ndarray | None = None,
+) -> dict:
+    """The SBP model's metrics on the test rows of ``split`` (``"sbp"``) and, given the test plays' true
+    probabilities (N_test, G), the oracle's (``"oracle"``): both capped to the plays' boundaries."""
+    rows = test_rows(split)
+    yards = data.label[rows].astype(np.float64)
+    test = to_tensors(data, rows, torch.device("cpu"))
+    bounds = {} if data.lower_yd is None else {"lower": data.lower_yd[rows], "upper": data.upper_yd[rows]}
+    raw = predict_raw(sbp_model.cpu(), test)
+    models = {"sbp": pmf_metrics(sbp_pmf(raw, config, *test[4:6]), yards, seed=config.seed, **bounds)}
+    if oracle_pmf is not None:
+        models["oracle"] = pmf_metrics(oracle_pmf, yards, seed=config.seed, **bounds)
+    return {name: m.as_dict() for name, m in models.items()}
+
+
 def evaluate_models(
     data: TrainingData,
     split: np.ndarray,
@@ -86,21 +118,29 @@ def evaluate_models(
     oracle_pmf: np.ndarray | None = None,
 ) -> dict:
     """Metrics of every model on the test rows of ``split``; ``oracle_pmf``: (N_test, G) true
-    probabilities of the test plays, when known."""
+    probabilities of the test plays, when known. Where ``data`` has field boundaries, every pmf is capped
+    to them and the yards and the trees' medians clipped (docs/sbp.md section 8)."""
     rows = test_rows(split)
     yards = data.label[rows].astype(np.float64)
     test = to_tensors(data, rows, torch.device("cpu"))
-    sbp_raw = predict_raw(sbp_model.cpu(), test)
-    models = {"sbp": pmf_metrics(sbp_pmf(sbp_raw, config), yards, seed=config.seed)}
+    bounds = {} if data.lower_yd is None else {"lower": data.lower_yd[rows], "upper": data.upper_yd[rows]}
+    sbp = sbp_metrics(data, split, config, sbp_model, oracle_pmf=oracle_pmf)
     mean, std = gaussian_parameters(predict_raw(baselines.gaussian.cpu(), test))
-    models["gaussian"] = pmf_metrics(gaussian_pmf(mean.numpy(), std.numpy()), yards, seed=config.seed)
-    models["trees"] = point_metrics(np.rint(baselines.trees.predict(tree_features(data)[rows])), yards)
-    models["marginal"] = pmf_metrics(
-        marginal_pmf(data.label[split == "train"], len(rows)), yards, seed=config.seed
-    )
-    if oracle_pmf is not None:
-        models["oracle"] = pmf_metrics(oracle_pmf, yards, seed=config.seed)
-    return {"models": {name: m.as_dict() for name, m in models.items()}, "n_test": len(rows)}
+    models = {
+        "sbp": sbp["sbp"],
+        "gaussian": pmf_metrics(gaussian_pmf(mean.numpy(), std.numpy()), yards, seed=config.seed, **bounds),
+        "trees": point_metrics(
+            clip_yards(np.rint(baselines.trees.predict(tree_features(data)[rows])), **bounds),
+            clip_yards(yards, **bounds),
+        ),
+        "marginal": pmf_metrics(
+            marginal_pmf(data.label[split == "train"], len(rows)), yards, seed=config.seed, **bounds
+        ),
+    }
+    models = {name: m if isinstance(m, dict) else m.as_dict() for name, m in models.items()}
+    if "oracle" in sbp:
+        models["oracle"] = sbp["oracle"]
+    return {"models": models, "n_test": len(rows)}
 
 
 def compare_models(

@@ -49,9 +49,13 @@ class TrainConfig:
 @dataclass
 class TrainingData:
     """Model inputs as arrays, row i = play i. tensor (N, T, S, C) float32 (None for the situation-only
-    model); n_frames (N,); tabular (N, F)
-    float32; label (N,) integer yards as float32; game_id, week (N,) int64; meta: what the artifact
-    records about the data (feature schema hash and schema, seasons, weeks)."""
+    model); n_frames (N,); tabular (N, F) float32; label (N,) integer yards as float32; game_id, week (N,)
+    int64; meta: what the artifact records about the data (feature schema hash and schema, seasons, weeks).
+
+    lower_yd, upper_yd: optional per-play field boundaries L < U, (N,) float32 integer yards (U the
+    touchdown yardage, L = -(100 - U) the offense's own goal line). With them the SBP is trained with the
+    censored likelihood and evaluated and scored on the capped distribution (docs/sbp.md section 8); None
+    (both) leaves the distribution uncapped."""
 
     tensor: np.ndarray | None
     n_frames: np.ndarray
@@ -60,3 +64,20 @@ class TrainingData:
     game_id: np.ndarray
     week: np.ndarray
     meta: dict = field(default_factory=dict)
+    lower_yd: np.ndarray | None = None
+    upper_yd: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if (self.lower_yd is None) != (self.upper_yd is None):
+            raise ValueError("TrainingData: give both lower_yd and upper_yd, or neither")
+        if self.lower_yd is None:
+            return
+        for name in ("lower_yd", "upper_yd"):
+            bound = np.asarray(getattr(self, name))
+            integer = np.isfinite(bound).all() and (bound == np.rint(bound)).all()
+            if bound.shape != self.label.shape or not integer:
+                raise ValueError(
+                    f"TrainingData: {name} must hold finite integer yards of shape {self.label.shape}"
+                )
+        if not (self.lower_yd < self.upper_yd).all():
+            raise ValueError("TrainingData: lower_yd must be below upper_yd on every play")

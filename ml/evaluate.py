@@ -9,6 +9,9 @@ model's probability of every integer yard on a common grid (N plays x G yards).
 * Coverage of the central 50% and 90% intervals [Q(a), Q(1 - a)] with integer quantiles.
 
 A point-prediction model (the trees) contributes only its MAE.
+
+With per-play field boundaries L < U (docs/sbp.md section 8), every pmf is capped first (``cap_pmf``: the
+grid mass below L moves to L, the mass above U to U) and the yards are clipped to [L, U].
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-YARD_GRID = np.arange(-100, 111)  # every yardage a play can record, both end zones included
+# Every yardage a play can record, both end zones included; an interception's label is minus its return,
+# which can reach 110 yards (from the back of the end zone), as the generator's truth support.
+YARD_GRID = np.arange(-110, 111)
 PIT_BINS = 10
 
 
@@ -47,9 +52,39 @@ def _quantile_index(cdf: np.ndarray, level: float) -> np.ndarray:
     return np.argmax(cdf >= level - 1e-12, axis=1)
 
 
-def pmf_metrics(pmf: np.ndarray, yards: np.ndarray, seed: int = 0) -> Metrics:
-    """Metrics of per-play integer-yard probabilities ``pmf`` (N, G over YARD_GRID) for outcomes ``yards``."""
-    pmf = np.clip(pmf, 0.0, None)
+def clip_yards(
+    yards: np.ndarray, lower: np.ndarray | None = None, upper: np.ndarray | None = None
+) -> np.ndarray:
+    """``yards`` clipped to the plays' boundaries [lower, upper] (N,); unchanged without boundaries."""
+    return yards if lower is None else np.clip(yards, lower, upper)
+
+
+def cap_pmf(pmf: np.ndarray, lower: np.ndarray | None = None, upper: np.ndarray | None = None) -> np.ndarray:
+    """The (N, G) grid pmf capped to [lower, upper] (N,) integer yards on YARD_GRID: the mass of the grid
+    below L moves to L, the mass above U to U (docs/sbp.md section 8); unchanged without boundaries."""
+    if lower is None:
+        return pmf
+    for bound in (lower, upper):
+        _grid_index(bound)  # raises unless the bound lies on the grid
+    below, above = YARD_GRID[None, :] < lower[:, None], YARD_GRID[None, :] > upper[:, None]
+    capped = np.where(below | above, 0.0, pmf)
+    capped += (YARD_GRID[None, :] == lower[:, None]) * np.where(below, pmf, 0.0).sum(1, keepdims=True)
+    capped += (YARD_GRID[None, :] == upper[:, None]) * np.where(above, pmf, 0.0).sum(1, keepdims=True)
+    return capped
+
+
+def pmf_metrics(
+    pmf: np.ndarray,
+    yards: np.ndarray,
+    seed: int = 0,
+    *,
+    lower: np.ndarray | None = None,
+    upper: np.ndarray | None = None,
+) -> Metrics:
+    """Metrics of per-play integer-yard probabilities ``pmf`` (N, G over YARD_GRID) for outcomes ``yards``;
+    with the plays' boundaries ``lower``/``upper`` (N,), on the capped pmf and the clipped yards."""
+    pmf = cap_pmf(np.clip(pmf, 0.0, None), lower, upper)
+    yards = clip_yards(yards, lower, upper)
     pmf = pmf / pmf.sum(axis=1, keepdims=True)
     cdf = np.cumsum(pmf, axis=1)
     index = _grid_index(yards)
@@ -98,9 +133,11 @@ def marginal_pmf(train_yards: np.ndarray, n: int, smoothing: float = 0.5) -> np.
 
 
 def gaussian_pmf(mean: np.ndarray, std: np.ndarray) -> np.ndarray:
-    """Integer-yard probabilities of N(mean, std): Phi(k + 0.5) - Phi(k - 0.5) on the grid."""
+    """Integer-yard probabilities of N(mean, std): Phi(k + 0.5) - Phi(k - 0.5) on the grid, the mass beyond
+    the grid on its end cells (so that ``cap_pmf`` moves all of it to the boundaries)."""
     from scipy.special import ndtr  # noqa: PLC0415 - scipy is only needed here
 
     upper = ndtr((YARD_GRID[None, :] + 0.5 - mean[:, None]) / std[:, None])
     lower = ndtr((YARD_GRID[None, :] - 0.5 - mean[:, None]) / std[:, None])
+    upper[:, -1], lower[:, 0] = 1.0, 0.0
     return upper - lower

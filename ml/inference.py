@@ -1,9 +1,11 @@
 """From arrays to predicted distributions, shared by training, evaluation and scoring: the model for a
 ``TrainConfig`` (``build_model``), plays as tensors on a device (``to_tensors``), batched raw head outputs
-(``predict_raw``) and the SBP they parametrize (``sbp_distribution``).
+(``predict_raw``) and the SBP they parametrize (``sbp_distribution``), capped to the field where the plays
+have boundaries (``capped_distribution``).
 
 Shapes: tensor (N, T, S, C) (or (N, 0) for the situation-only model), n_frames (N,) int64, tabular (N, F),
-label (N,); raw head outputs (N, K + 4) for the SBP head, laid out as ``ml.sbp.sbp_from_raw`` expects.
+label (N,), lower_yd and upper_yd (N,) (the field boundaries, docs/sbp.md section 8); raw head outputs
+(N, K + 4) for the SBP head, laid out as ``ml.sbp.sbp_from_raw`` expects.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ml.capped import CappedYards
 from ml.config import TrainConfig, TrainingData
 from ml.sbp import YARD_BINS, SplicedBinnedPareto, sbp_from_raw
 from ml.tcn import PassOutcomeNet
 
-__all__ = ["build_model", "predict_raw", "sbp_distribution", "to_tensors"]
+__all__ = ["build_model", "capped_distribution", "predict_raw", "sbp_distribution", "to_tensors"]
 
 
 def build_model(data: TrainingData, config: TrainConfig, out_features: int) -> PassOutcomeNet:
@@ -34,21 +37,29 @@ def build_model(data: TrainingData, config: TrainConfig, out_features: int) -> P
 
 
 def to_tensors(data: TrainingData, rows: np.ndarray, device: torch.device) -> tuple[Tensor, ...]:
-    """(tensor, n_frames, tabular, label) of the plays ``rows`` (indices into ``data``) on ``device``."""
+    """(tensor, n_frames, tabular, label, lower_yd, upper_yd) of the plays ``rows`` (indices into ``data``)
+    on ``device``. The boundaries travel with the rows: float32 (N,), -inf / +inf when ``data`` has none
+    (``ml.capped.CappedYards`` reads an infinite bound as uncapped)."""
     # The situation-only model has no play tensors: an empty placeholder keeps one training loop.
     tensor = data.tensor[rows] if data.tensor is not None else np.zeros((len(rows), 0), dtype=np.float32)
+    if data.lower_yd is None:
+        lower, upper = np.full(len(rows), -np.inf, np.float32), np.full(len(rows), np.inf, np.float32)
+    else:
+        lower, upper = data.lower_yd[rows].astype(np.float32), data.upper_yd[rows].astype(np.float32)
     return (
         torch.from_numpy(tensor).to(device),
         torch.from_numpy(data.n_frames[rows].astype(np.int64)).to(device),
         torch.from_numpy(data.tabular[rows]).to(device),
         torch.from_numpy(data.label[rows]).to(device),
+        torch.from_numpy(lower).to(device),
+        torch.from_numpy(upper).to(device),
     )
 
 
 @torch.inference_mode()
 def predict_raw(model: PassOutcomeNet, tensors: tuple[Tensor, ...], batch_size: int = 4096) -> Tensor:
     """Raw head outputs (N, out_features) float32 for every play of ``tensors`` (tensor, n_frames,
-    tabular[, label]), in eval mode and batches of ``batch_size``."""
+    tabular[, label, ...]), in eval mode and batches of ``batch_size``."""
     model.eval()
     tensor, n_frames, tabular = tensors[:3]
     outputs = [
@@ -61,3 +72,11 @@ def predict_raw(model: PassOutcomeNet, tensors: tuple[Tensor, ...], batch_size: 
 def sbp_distribution(raw: Tensor, config: TrainConfig) -> SplicedBinnedPareto:
     """The SBP on ``YARD_BINS`` that raw head outputs (*batch, K + 4) parametrize; batch_shape = *batch."""
     return sbp_from_raw(raw.float(), *YARD_BINS, tail_percentile=config.tail_percentile, xi_max=config.xi_max)
+
+
+def capped_distribution(
+    raw: Tensor, config: TrainConfig, lower: Tensor | None = None, upper: Tensor | None = None
+) -> CappedYards:
+    """``sbp_distribution(raw, config)`` capped to the plays' boundaries (*batch,) (None or infinite:
+    uncapped), as ``to_tensors`` carries them; docs/sbp.md section 8."""
+    return CappedYards(sbp_distribution(raw, config), lower, upper)

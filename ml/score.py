@@ -4,6 +4,11 @@ QB in the same situation.
 percentile = the mid-point of F(y - 0.5) and F(y + 0.5) for the integer yards y (so a league-average
 QB's percentiles are uniform on [0, 1] up to the discreteness of the yards), plus the predictive
 median, the 5/25/75/95% quantiles and the expected yards of the same distribution.
+
+Where the plays carry field boundaries (``to_tensors``' lower_yd / upper_yd), every number comes from the
+capped distribution (docs/sbp.md section 8): a touchdown's percentile is (F(U - 0.5) + 1) / 2, quantiles
+lie in [L, U], expected yards are the capped mean. An interception's percentile is 0 (the worst outcome,
+whatever the return); its PIT bounds stay those of its yards, so calibration is checked on yards.
 """
 
 from __future__ import annotations
@@ -11,11 +16,30 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ml.capped import CappedYards
 from ml.config import TrainConfig
-from ml.inference import predict_raw, sbp_distribution
+from ml.inference import capped_distribution, predict_raw
 from ml.tcn import PassOutcomeNet
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+@torch.inference_mode()
+def capped_predictions(
+    model: PassOutcomeNet, config: TrainConfig, tensors: tuple[torch.Tensor, ...], batch_size: int = 4096
+) -> CappedYards:
+    """The model's predictive distribution of every play of ``to_tensors``' ``tensors``, capped to the
+    plays' boundaries where they carry them; batch shape (N,)."""
+    lower, upper = tensors[4:6] if len(tensors) >= 6 else (None, None)
+    return capped_distribution(predict_raw(model, tensors, batch_size), config, lower, upper)
+
+
+@torch.inference_mode()
+def decision_values(passing: CappedYards, execution: CappedYards) -> np.ndarray:
+    """Per play (N,): E_{Y ~ execution}[P_passing(Y)] - 1/2, how much the chosen target raised the expected
+    passing percentile of a league-average thrower (P_passing: the mid-point percentile under the passing
+    distribution). Both distributions capped to the same finite boundaries."""
+    return (execution.expected_percentile(passing) - 0.5).numpy().astype(np.float64)
 
 
 @torch.inference_mode()
@@ -25,25 +49,40 @@ def score_plays(
     tensors: tuple[torch.Tensor, ...],
     yards: np.ndarray,
     batch_size: int = 4096,
+    *,
+    intercepted: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """Per play (N,): percentile, cdf_lower = F(y - 0.5), cdf_upper = F(y + 0.5), predicted_median, q05,
-    q25, q75, q95, expected_yards. (A uniform draw between cdf_lower and cdf_upper is the randomized PIT,
-    exactly uniform under a calibrated model; the mid-point percentile is not, for integer yards.)
+    """Per play (N,): percentile, cdf_lower = F_c(y - 0.5), cdf_upper = F_c(y + 0.5), predicted_median,
+    q05, q25, q75, q95, expected_yards (F_c the capped CDF where there are boundaries, else F). A uniform
+    draw between cdf_lower and cdf_upper is the randomized PIT, exactly uniform under a calibrated model;
+    the mid-point percentile is not, for integer yards.
 
-    ``tensors`` = (tensor (N, T, S, C), n_frames (N,), tabular (N, F)); ``yards`` (N,) integer yards."""
-    distribution = sbp_distribution(predict_raw(model, tensors, batch_size), config)
+    ``tensors`` = ``to_tensors``' (tensor (N, T, S, C), n_frames (N,), tabular (N, F), label, lower_yd,
+    upper_yd) (the first three alone: uncapped); ``yards`` (N,) integer yards; ``intercepted`` (N,) bool:
+    those plays get percentile 0."""
+    return capped_scores(capped_predictions(model, config, tensors, batch_size), yards, intercepted)
+
+
+@torch.inference_mode()
+def capped_scores(
+    capped: CappedYards, yards: np.ndarray, intercepted: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """``score_plays``' numbers from an already computed (capped) predictive distribution."""
     actual = torch.tensor(np.asarray(yards), dtype=torch.float32)
     levels = torch.tensor(QUANTILES, dtype=torch.float32)[:, None].expand(-1, len(actual))
-    quantiles = distribution.icdf(levels).numpy()  # (5, N)
-    lower, upper = distribution.cdf(actual - 0.5).numpy(), distribution.cdf(actual + 0.5).numpy()
+    quantiles = capped.icdf(levels).numpy().astype(np.float64)  # (5, N)
+    below, upto = (bound.numpy().astype(np.float64) for bound in capped.cdf_bounds(actual))
+    percentile = 0.5 * (below + upto)
+    if intercepted is not None:
+        percentile = np.where(np.asarray(intercepted, dtype=bool), 0.0, percentile)
     return {
-        "percentile": (0.5 * (lower + upper)).astype(np.float64),
-        "cdf_lower": lower.astype(np.float64),
-        "cdf_upper": upper.astype(np.float64),
-        "predicted_median": quantiles[2].astype(np.float64),
-        "q05": quantiles[0].astype(np.float64),
-        "q25": quantiles[1].astype(np.float64),
-        "q75": quantiles[3].astype(np.float64),
-        "q95": quantiles[4].astype(np.float64),
-        "expected_yards": distribution.mean.numpy().astype(np.float64),
+        "percentile": percentile,
+        "cdf_lower": below,
+        "cdf_upper": upto,
+        "predicted_median": quantiles[2],
+        "q05": quantiles[0],
+        "q25": quantiles[1],
+        "q75": quantiles[3],
+        "q95": quantiles[4],
+        "expected_yards": capped.mean.numpy().astype(np.float64),
     }

@@ -12,7 +12,9 @@ nothing else.
 
 Labels are integer yards; training adds U(-0.5, 0.5) jitter to each label (dequantization), which
 makes the continuous SBP density at the jittered point the integer outcome's probability in the body
-(one-yard bins centred on integers) and a proper continuous relaxation in the tails.
+(one-yard bins centred on integers) and a proper continuous relaxation in the tails. Where the data has
+field boundaries (``TrainingData.lower_yd`` / ``upper_yd``), the loss is censored there and the
+early-stopping NLL uses the capped pmf (docs/sbp.md section 8).
 """
 
 from __future__ import annotations
@@ -29,11 +31,14 @@ from torch import Tensor
 from tqdm import tqdm
 
 from ml.config import TrainConfig, TrainingData
-from ml.inference import build_model, predict_raw, sbp_distribution, to_tensors
+from ml.inference import build_model, capped_distribution, predict_raw, to_tensors
 from ml.sbp import YARD_BIN_COUNT, YARD_BINS
 from ml.tcn import PassOutcomeNet, init_output_bias
 
 SPLITS = ("train", "validation", "test")
+# loss_fn / nll_fn of ``fit``: (raw head outputs, labels, lower_yd, upper_yd) -> loss (the boundaries as
+# ``to_tensors`` carries them, infinite where the data has none).
+LossFn = Callable[[Tensor, Tensor, Tensor, Tensor], Tensor]
 
 
 def split_by_game(
@@ -85,13 +90,21 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def sbp_loss(raw: Tensor, label: Tensor, config: TrainConfig) -> Tensor:
-    return sbp_distribution(raw, config).training_loss(label).mean()
+def sbp_loss(
+    raw: Tensor, label: Tensor, config: TrainConfig, lower: Tensor | None = None, upper: Tensor | None = None
+) -> Tensor:
+    """Mean training loss of dequantized labels: the paper's loss (docs/sbp.md 3.1), censored at the plays'
+    boundaries when given (-log(1 - F(U - 0.5)) from U - 0.5 on, -log F(L + 0.5) below L + 0.5; section 8)."""
+    return capped_distribution(raw, config, lower, upper).training_loss(label).mean()
 
 
-def sbp_nll(raw: Tensor, label: Tensor, config: TrainConfig) -> Tensor:
-    """Per-play NLL of integer yards, -log(F(y + 0.5) - F(y - 0.5)): the early-stopping criterion."""
-    return -sbp_distribution(raw, config).integer_log_prob(label)
+def sbp_nll(
+    raw: Tensor, label: Tensor, config: TrainConfig, lower: Tensor | None = None, upper: Tensor | None = None
+) -> Tensor:
+    """Per-play NLL of integer yards, -log(F(y + 0.5) - F(y - 0.5)), under the capped pmf where the plays
+    have boundaries (labels clipped to [L, U]): the early-stopping criterion."""
+    capped = capped_distribution(raw, config, lower, upper)
+    return -capped.integer_log_prob(capped.clip(label))
 
 
 def marginal_logits(label: np.ndarray) -> Tensor:
@@ -157,13 +170,14 @@ def _train_epoch(
     *,
     config: TrainConfig,
     generator: torch.Generator,
-    loss_fn: Callable[[Tensor, Tensor], Tensor],
+    loss_fn: LossFn,
     device: torch.device,
     desc: str,
     show_bar: bool,
 ) -> float:
-    """One pass of optimisation over the training plays ``train`` (tensor, n_frames, tabular, label) in
-    a random order from ``generator``; returns the mean training loss per play."""
+    """One pass of optimisation over the training plays ``train`` (``to_tensors``: tensor, n_frames,
+    tabular, label, lower_yd, upper_yd) in a random order from ``generator``; returns the mean training loss
+    per play. ``loss_fn(raw, jittered label, lower_yd, upper_yd)``."""
     optimizer, schedule, averaged = optimisation
     autocast = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
     model.train()
@@ -174,13 +188,13 @@ def _train_epoch(
     )
     for start in batches:
         rows = order[start : start + config.batch_size]
-        tensor, n_frames, tabular, label = (t[rows] for t in train)
+        tensor, n_frames, tabular, label, lower, upper = (t[rows] for t in train)
         if config.mirror_channels and tensor.dim() == 4:
             tensor = mirror_half(tensor, config.mirror_channels, generator)
         jitter = torch.rand(label.shape, generator=None, device=device) - 0.5
         with autocast:
             raw = model(tensor, n_frames, tabular)
-        loss = loss_fn(raw.float(), label + jitter)
+        loss = loss_fn(raw.float(), label + jitter, lower, upper)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
@@ -215,8 +229,8 @@ def fit(
     split: np.ndarray,
     config: TrainConfig,
     *,
-    loss_fn: Callable[[Tensor, Tensor], Tensor],
-    nll_fn: Callable[[Tensor, Tensor], Tensor],
+    loss_fn: LossFn,
+    nll_fn: LossFn,
     progress: Callable[[str], None] | None = None,
     fixed_epochs: int | None = None,
 ) -> dict:
@@ -248,7 +262,7 @@ def fit(
             desc=f"epoch {epoch}/{last_epoch}",
             show_bar=progress is not None and sys.stderr.isatty(),  # a bar on a terminal, lines in logs
         )
-        validation_nll = float(nll_fn(predict_raw(evaluated, validation), validation[3]).mean())
+        validation_nll = float(nll_fn(predict_raw(evaluated, validation), *validation[3:]).mean())
         seconds = time.perf_counter() - epoch_started
         history.append(
             {
@@ -290,8 +304,8 @@ def fit_with_refit(
     split: np.ndarray,
     config: TrainConfig,
     *,
-    loss_fn: Callable[[Tensor, Tensor], Tensor],
-    nll_fn: Callable[[Tensor, Tensor], Tensor],
+    loss_fn: LossFn,
+    nll_fn: LossFn,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[PassOutcomeNet, dict]:
     """``fit`` a model from ``build(split)`` with early stopping; with ``config.refit``, then fit a fresh
@@ -335,8 +349,8 @@ def train_sbp(
         data,
         split,
         config,
-        loss_fn=lambda raw, y: sbp_loss(raw, y, config),
-        nll_fn=lambda raw, y: sbp_nll(raw, y, config),
+        loss_fn=lambda raw, y, lower, upper: sbp_loss(raw, y, config, lower, upper),
+        nll_fn=lambda raw, y, lower, upper: sbp_nll(raw, y, config, lower, upper),
         progress=progress,
     )
     return model.cpu(), history, split

@@ -92,10 +92,9 @@ def small_season(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 @pytest.fixture(scope="session")
 def trained_model(small_season, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An SBP artifact trained 6 epochs on ``small_season``, week 3 held out for testing."""
+    """The version folder of an SBP model trained 6 epochs on ``small_season``, week 3 held out."""
     from qb_assets.model.training import train_model  # noqa: PLC0415
 
     _, lake = small_season
-    model = tmp_path_factory.mktemp("trained") / "sbp"
-    train_model(str(lake), model, epochs=6, test_weeks=(3,))
-    return model
+    root = tmp_path_factory.mktemp("trained") / "sbp"
+    return Path(train_model(str(lake), root, epochs=6, test_weeks=(3,))["model_dir"])

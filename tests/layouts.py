@@ -101,3 +101,88 @@ def mirrored(game: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.lit("left"))
         .alias("playDirection"),
     )
+
+
+# --- the BDB 2019 plays and games tables of the real game, from nflfastR -------------------------------
+
+# The real 2019 tables (docs/data.md 1.1), whose header the written tables copy.
+BDB2019_PLAYS_FILE = "bdb2019_plays_2017_weeks1-6.csv"
+BDB2019_GAMES_FILE = "bdb2019_games_2017_weeks1-6.csv"
+_NOT_PLAYS = ("GAME_START", "END_QUARTER", "END_GAME", "TIMEOUT")
+
+
+def _header(real_dir: Path, name: str) -> list[str]:
+    return pl.read_csv(real_dir / name, n_rows=0).columns
+
+
+def bdb2019_plays_table(pbp: pl.DataFrame, real_dir: Path) -> pl.DataFrame:
+    """The real game's plays as the BDB 2019 ``plays.csv`` has them (the real table's columns, as text),
+    from nflfastR play-by-play (``real_pbp``): PlayResult includes the enforced penalty's yards, signed
+    for the offense, as in that release (docs/data.md 1.1); columns nflfastR cannot give are NA."""
+    desc = pl.col("desc")
+    penalty = desc.str.extract_groups(r"PENALTY on (?<team>[A-Z]+)[^,]*, [^,]*, (?<yards>\d+) yards")
+    penalty_yards = (
+        pl.when(penalty.struct["team"] == pl.col("posteam"))
+        .then(-penalty.struct["yards"].cast(pl.Int64))
+        .otherwise(penalty.struct["yards"].cast(pl.Int64))
+        .fill_null(0)
+    )
+    is_pass = pl.col("pass") == 1
+    result = (
+        pl.when(~is_pass)
+        .then(None)
+        .when(desc.str.contains(" scrambles "))
+        .then(pl.lit("R"))
+        .otherwise(pl.col("pbp_result"))
+    )
+    own_half = pl.col("yardline_100") > 50
+    other_team = pl.when(pl.col("posteam") == HOME).then(pl.lit(AWAY)).otherwise(pl.lit(HOME))
+    clock = desc.str.extract(r"^\((\d*:\d\d)\)").str.pad_start(5, "0")
+    whole = {
+        "gameId": pl.col("game_id"),
+        "playId": pl.col("play_id"),
+        "quarter": pl.col("qtr").cast(pl.Int64),
+        "GameClock": pl.concat_str(clock, pl.lit(":00")),
+        "down": pl.col("down").fill_null(0).cast(pl.Int64),
+        "yardsToGo": pl.col("ydstogo").fill_null(0).cast(pl.Int64),
+        "possessionTeam": pl.col("posteam"),
+        "yardlineSide": pl.when(own_half).then(pl.col("posteam")).otherwise(other_team),
+        "yardlineNumber": pl.when(own_half)
+        .then(100 - pl.col("yardline_100"))
+        .otherwise(pl.col("yardline_100"))
+        .cast(pl.Int64),
+        "isPenalty": pl.when(penalty_yards != 0).then(pl.lit("TRUE")).otherwise(pl.lit("FALSE")),
+        "isSTPlay": pl.when(is_pass | (pl.col("rush") == 1)).then(pl.lit("FALSE")).otherwise(pl.lit("TRUE")),
+        "PassLength": pl.when(is_pass).then(pl.col("air_yards").cast(pl.Int64)),
+        "PassResult": result,
+        "YardsAfterCatch": pl.when(result == "C").then(
+            (pl.col("yards_gained") - pl.col("air_yards")).cast(pl.Int64)
+        ),
+        "PlayResult": (pl.col("yards_gained").fill_null(0).cast(pl.Int64) + penalty_yards),
+        "playDescription": desc,
+    }
+    plays = pbp.filter(pl.col("posteam").is_not_null() & ~pl.col("play_type_nfl").is_in(_NOT_PLAYS))
+    plays = plays.with_columns(pl.col(pl.Float64).fill_nan(None))
+    return plays.select(
+        (whole[c] if c in whole else pl.lit(None)).cast(pl.String).alias(c)
+        for c in _header(real_dir, BDB2019_PLAYS_FILE)
+    )
+
+
+def bdb2019_games_table(real_dir: Path) -> pl.DataFrame:
+    """The real game's row of the BDB 2019 ``games.csv`` (the real table's columns, as text)."""
+    known = {
+        "season": "2018",
+        "week": "14",
+        "gameDate": "12/06/2018",
+        "gameId": "2018120600",
+        "gameTimeEastern": "20:20:00",
+        "HomeScore": "30",
+        "VisitorScore": "9",
+        "homeTeamAbbr": HOME,
+        "visitorTeamAbbr": AWAY,
+        "homeDisplayName": "Tennessee Titans",
+        "visitorDisplayName": "Jacksonville Jaguars",
+    }
+    columns = _header(real_dir, BDB2019_GAMES_FILE)
+    return pl.DataFrame({c: [known.get(c)] for c in columns}, schema=dict.fromkeys(columns, pl.String))

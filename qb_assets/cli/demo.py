@@ -1,26 +1,32 @@
 """``qb-score demo``: the embedded default end to end, every step materialized through Dagster.
 
 A small synthetic season (or ``--source``) is written under the work dir, then each season x week
-partition of the asset graph is materialized against a real Dagster instance whose DAGSTER_HOME lives
-in the work dir (SQLite storage from the project's ``dagster.yaml``), so the same runs can be opened in
-the UI afterwards.
+partition of the asset graph is materialized (its season added to the season partitions first) against
+a real Dagster instance whose DAGSTER_HOME lives in the work dir (SQLite storage from the project's
+``dagster.yaml``), so the same runs can be opened in the UI afterwards.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
 from qb_assets.common.progress import Progress
+from qb_assets.common.project_files import project_file
 from qb_assets.defs.features import play_features
 from qb_assets.defs.ingest import raw_tracking
-from qb_assets.defs.model import baseline_models, model_evaluation, sbp_model, training_set
-from qb_assets.defs.partitions import partition_key
+from qb_assets.defs.model import (
+    baseline_models,
+    model_evaluation,
+    promoted_model,
+    sbp_model,
+    training_set,
+)
+from qb_assets.defs.partitions import materialize_partition
 from qb_assets.defs.resources import (
     LakeResource,
     ModelStoreResource,
@@ -32,6 +38,12 @@ from qb_assets.defs.warehouse import warehouse
 from qb_assets.ingest.pipeline import source_partitions
 from qb_assets.io import lake as lake_io
 from qb_assets.model.evaluation import format_metrics_table
+from qb_assets.model.store import (
+    candidate_version_dir,
+    format_versions_table,
+    list_versions,
+    read_evaluation,
+)
 from qb_assets.synthetic.season import generate_season
 from qb_assets.warehouse.query import run_query
 
@@ -42,20 +54,14 @@ DEMO_EPOCHS = 15
 MIN_GAMES_TO_TRAIN = 3  # a train, a validation and a test game
 # Dagster's console logger at INFO keeps the demo's own progress lines readable (DEBUG is per event).
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
-PROJECT_DAGSTER_YAML = Path(__file__).resolve().parents[2] / "dagster.yaml"
-# Used when the package is installed without the project folder around it.
-FALLBACK_DAGSTER_YAML = "concurrency:\n  runs:\n    max_concurrent_runs: 1\ntelemetry:\n  enabled: false\n"
 
 
 def prepare_dagster_home(home: Path) -> Path:
-    """Create DAGSTER_HOME with the project's dagster.yaml and point the environment at it."""
+    """Create DAGSTER_HOME with the project's dagster.yaml (the copy in the package when installed) and
+    point the environment at it."""
     home = home.resolve()
     home.mkdir(parents=True, exist_ok=True)
-    target = home / "dagster.yaml"
-    if PROJECT_DAGSTER_YAML.exists():
-        shutil.copyfile(PROJECT_DAGSTER_YAML, target)
-    elif not target.exists():
-        target.write_text(FALLBACK_DAGSTER_YAML)
+    (home / "dagster.yaml").write_bytes(project_file("dagster.yaml").read_bytes())
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
@@ -89,9 +95,10 @@ def run_demo(workdir: Path, source: str | None = None, seed: int = 0, log: Progr
     partitions = source_partitions(source)
     for index, (season, week) in enumerate(partitions, 1):
         log(f"[{index}/{len(partitions)}] materializing raw_tracking, play_features {season} week {week}")
-        result = dg.materialize(
+        result = materialize_partition(
             [raw_tracking, play_features],
-            partition_key=partition_key(season, week),
+            season,
+            week,
             instance=instance,
             resources=resources,
             run_config=QUIET_RUN_CONFIG,
@@ -106,7 +113,7 @@ def run_demo(workdir: Path, source: str | None = None, seed: int = 0, log: Progr
             reasons[reason] = reasons.get(reason, 0) + count
     print(json.dumps({**totals, "quarantine_reasons": reasons, **feature_totals, "lake": lake}, indent=2))
     if _games(lake) >= MIN_GAMES_TO_TRAIN:
-        _model_stage(instance, resources, models, log)
+        _model_stage(instance, resources, log)
         _score_stage(instance, resources, partitions, log)
     else:
         log(f"model stage skipped: the source has fewer than {MIN_GAMES_TO_TRAIN} games to split")
@@ -124,23 +131,32 @@ def _games(lake: str) -> int:
     return lake_io.scan_table(lake, "features").select(pl.col("game_id").n_unique()).collect().item()
 
 
-def _model_stage(instance, resources: dict, models: str, log: Progress) -> None:
-    """Train, compare and check the model through Dagster; print the metrics table."""
+def _model_stage(instance, resources: dict, log: Progress) -> None:
+    """Train, compare, check and promote the model through Dagster; print the metrics table and the
+    model versions."""
 
-    log(f"materializing training_set, sbp_model, baseline_models, model_evaluation ({DEMO_EPOCHS} epochs)")
+    log(
+        "materializing training_set, sbp_model, baseline_models, model_evaluation, promoted_model "
+        f"({DEMO_EPOCHS} epochs)"
+    )
     dg.materialize(
-        [training_set, sbp_model, baseline_models, model_evaluation],
+        [training_set, sbp_model, baseline_models, model_evaluation, promoted_model],
         instance=instance,
         resources=resources,
         run_config=QUIET_RUN_CONFIG,
     )
-    evaluation = json.loads((Path(models) / "evaluation.json").read_text())
+    model_root = resources["model_store"].sbp_root
+    evaluation = read_evaluation(candidate_version_dir(model_root))
     print("\nheld-out model comparison (synthetic truth = oracle):\n" + format_metrics_table(evaluation))
+    print(f"\nmodel versions (qb-score models --model-root {model_root}):\n")
+    print(format_versions_table(list_versions(model_root)))
 
 
 SEASON_LEADERBOARD = """
 SELECT display_name AS passer, attempts, round(score_50_99, 1) AS score,
-       round(shrunk_percentile, 3) AS shrunk_percentile, round(nfl_passer_rating, 1) AS passer_rating
+       round(passing_score, 3) AS passing_score, round(decision_score, 4) AS decision,
+       round(execution_score, 3) AS execution, round(anya, 2) AS anya,
+       round(nfl_passer_rating, 1) AS passer_rating
 FROM qb_season_scores ORDER BY score_50_99 DESC LIMIT 10"""
 SPLIT_LEADERBOARD = """
 SELECT split, arg_max(display_name, score_50_99) AS leader, round(max(score_50_99), 1) AS score,
@@ -152,9 +168,10 @@ def _score_stage(instance, resources: dict, partitions: list, log: Progress) -> 
     """Score every week and load the warehouse through Dagster; print the leaderboards."""
     for index, (season, week) in enumerate(partitions, 1):
         log(f"[{index}/{len(partitions)}] materializing play_scores, warehouse {season} week {week}")
-        dg.materialize(
+        materialize_partition(
             [play_scores, warehouse],
-            partition_key=partition_key(season, week),
+            season,
+            week,
             instance=instance,
             resources=resources,
             run_config=QUIET_RUN_CONFIG,

@@ -17,6 +17,7 @@ from ml.errors import ArtifactError
 from qb_assets.common.ranges import parse_int_ranges
 from qb_assets.ingest.formats import LAYOUT_CHOICES, LayoutError
 from qb_assets.io.files import SourceError
+from qb_assets.model.store import DEFAULT_KEEP_VERSIONS
 from qb_assets.warehouse.query import FORMATS
 
 EXIT_INPUT_ERROR = 1
@@ -70,15 +71,28 @@ def cmd_train(args: argparse.Namespace) -> int:
     overrides = {"epochs": args.epochs, "device": args.device, "seed": args.seed, "refit": args.refit}
     if args.test_weeks:
         overrides["test_weeks"] = tuple(parse_int_ranges(args.test_weeks))
-    return _print_json(train_model(args.lake, args.model, progress=_log, **overrides))
+    summary = train_model(args.lake, args.model_root, progress=_log, keep_versions=args.keep, **overrides)
+    return _print_json(summary)
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from qb_assets.model.store import format_versions_table, list_versions  # noqa: PLC0415
+
+    versions = list_versions(args.model_root)
+    print(json.dumps(versions, indent=2) if args.json else format_versions_table(versions))
+    return 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from qb_assets.model.evaluation import evaluate_model, format_metrics_table  # noqa: PLC0415
-    from qb_assets.synthetic.oracle import truth_oracle  # noqa: PLC0415
+    from qb_assets.model.store import resolve_model_dir  # noqa: PLC0415
+    from qb_assets.synthetic.oracle import truth_oracles  # noqa: PLC0415
 
-    oracle = truth_oracle(args.truth) if args.truth else None
-    result = evaluate_model(args.lake, args.model, oracle=oracle, progress=_log)
+    truth = Path(args.truth) if args.truth else None
+    if truth is not None and truth.suffix == ".parquet":  # the truth file itself: its season's folder
+        truth = truth.parent
+    oracles = truth_oracles(truth) if truth is not None else None
+    result = evaluate_model(args.lake, resolve_model_dir(args.model), oracles=oracles, progress=_log)
     print(json.dumps(result, indent=2) if args.json else format_metrics_table(result))
     return 0
 
@@ -100,19 +114,22 @@ def cmd_evaluate_pbp(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
+    from qb_assets.model.store import resolve_model_dir  # noqa: PLC0415
     from qb_assets.scoring.score import score_lake  # noqa: PLC0415
     from qb_assets.warehouse.load import load_lake  # noqa: PLC0415
 
-    summary = score_lake(args.lake, args.model, progress=_log)
+    summary = score_lake(args.lake, resolve_model_dir(args.model), progress=_log)
     if args.warehouse:
         summary["warehouse"] = load_lake(args.lake, args.warehouse, progress=_log)
     return _print_json(summary)
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    from qb_assets.model.store import resolve_model_dir  # noqa: PLC0415
     from qb_assets.scoring.explain import explain_play  # noqa: PLC0415
 
-    return _write_picture(*explain_play(args.lake, args.model, args.game_id, args.play_id), args.out)
+    picture = explain_play(args.lake, resolve_model_dir(args.model), args.game_id, args.play_id)
+    return _write_picture(*picture, args.out)
 
 
 def cmd_chart(args: argparse.Namespace) -> int:
@@ -157,11 +174,26 @@ def add_data_commands(commands: argparse._SubParsersAction) -> None:
     features.set_defaults(run=cmd_features)
 
 
+MODEL_HELP = "a model version folder, or a model root (its accepted version)"
+
+
 def add_model_commands(commands: argparse._SubParsersAction) -> None:
-    """train, evaluate, evaluate-pbp."""
+    """train, models, evaluate, evaluate-pbp."""
     train = commands.add_parser("train", help="train the TCN + SBP model on the feature store")
     train.add_argument("--lake", required=True)
-    train.add_argument("--model", required=True, help="artifact folder to write")
+    train.add_argument(
+        "--model-root",
+        "--model",
+        dest="model_root",
+        required=True,
+        help="model root: the run publishes MODEL_ROOT/<version>/ (--model is the older name)",
+    )
+    train.add_argument(
+        "--keep",
+        type=int,
+        default=DEFAULT_KEEP_VERSIONS,
+        help=f"newest versions to keep; the accepted one is always kept (default {DEFAULT_KEEP_VERSIONS})",
+    )
     train.add_argument("--epochs", type=int, default=60)
     train.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     train.add_argument("--seed", type=int, default=0)
@@ -176,10 +208,19 @@ def add_model_commands(commands: argparse._SubParsersAction) -> None:
     )
     train.set_defaults(run=cmd_train)
 
+    models = commands.add_parser("models", help="list the model versions under a model root")
+    models.add_argument("--model-root", required=True, help="e.g. work/models/sbp")
+    models.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    models.set_defaults(run=cmd_models)
+
     evaluate = commands.add_parser("evaluate", help="held-out metrics of the model and the baselines")
     evaluate.add_argument("--lake", required=True)
-    evaluate.add_argument("--model", required=True)
-    evaluate.add_argument("--truth", default=None, help="a synthetic season's truth.parquet: adds the oracle")
+    evaluate.add_argument("--model", required=True, help=MODEL_HELP)
+    evaluate.add_argument(
+        "--truth",
+        default=None,
+        help="a generated season's folder (or its truth.parquet): adds each model's oracle",
+    )
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(run=cmd_evaluate)
 
@@ -199,7 +240,7 @@ def add_score_commands(commands: argparse._SubParsersAction) -> None:
     """score, explain, query, chart."""
     score = commands.add_parser("score", help="score every pass attempt and load the DuckDB warehouse")
     score.add_argument("--lake", required=True)
-    score.add_argument("--model", required=True)
+    score.add_argument("--model", required=True, help=MODEL_HELP)
     score.add_argument("--warehouse", default=None, help="DuckDB file to load the scores into")
     score.set_defaults(run=cmd_score)
 
@@ -207,7 +248,7 @@ def add_score_commands(commands: argparse._SubParsersAction) -> None:
     explain.add_argument("game_id", type=int)
     explain.add_argument("play_id", type=int)
     explain.add_argument("--lake", required=True)
-    explain.add_argument("--model", required=True)
+    explain.add_argument("--model", required=True, help=MODEL_HELP)
     explain.add_argument("--out", required=True, help="PNG file to write")
     explain.set_defaults(run=cmd_explain)
 

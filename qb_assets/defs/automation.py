@@ -1,16 +1,20 @@
 """Jobs and automation: the nightly season refresh and the new-tracking-files sensor.
 
 * ``weekly_refresh`` (one season x week): ingest, features, scores with the accepted model, warehouse.
-* ``train_model``: gather the feature store, train, compare, check.
+* ``train_model``: gather the feature store, train a new model version, compare, check, and promote it
+  to the accepted version if the blocking regression check passed (else the accepted one stays).
 * ``full_refresh``: every asset. A run is one partition key plus the unpartitioned model assets; to
   rebuild several seasons, backfill ``weekly_refresh`` over the partitions (each week is its own run,
   which is how the work fans out), run ``train_model``, then backfill ``weekly_refresh`` again to
   rescore.
 
-The nightly schedule is custom because ``build_schedule_from_partitioned_job`` rejects static x static
-partitions: at 06:00 UTC it requests ``weekly_refresh`` for the latest NIGHTLY_WEEKS weeks of the
-current season found in the tracking source (late stat corrections land in the last weeks). Both the
-schedule and the sensor start STOPPED; turn them on in the UI (Automation) or with
+The nightly schedule is custom because ``build_schedule_from_partitioned_job`` takes only time-window
+or static partitions: at 06:00 UTC it requests ``weekly_refresh`` for the latest NIGHTLY_WEEKS weeks of
+the current season found in the tracking source (late stat corrections land in the last weeks; in
+January and February those are postseason weeks). Seasons are dynamic partitions (``partitions.py``):
+the sensor requests the seasons of the runs it requests, the schedule adds its season to the instance,
+so neither requests a partition the instance does not have. Both the schedule and the sensor start
+STOPPED; turn them on in the UI (Automation) or with
 ``dagster schedule start nightly_season_refresh`` / ``dagster sensor start new_tracking_files``.
 """
 
@@ -23,8 +27,19 @@ import dagster as dg
 
 from qb_assets.defs.features import play_features
 from qb_assets.defs.ingest import raw_tracking
-from qb_assets.defs.model import baseline_models, model_evaluation, sbp_model, training_set
-from qb_assets.defs.partitions import partition_key
+from qb_assets.defs.model import (
+    baseline_models,
+    model_evaluation,
+    promoted_model,
+    sbp_model,
+    training_set,
+)
+from qb_assets.defs.partitions import (
+    SEASON_DIMENSION,
+    add_partitions,
+    add_partitions_requests,
+    partition_key,
+)
 from qb_assets.defs.resources import TrackingSourceResource
 from qb_assets.defs.scoring import play_scores
 from qb_assets.defs.warehouse import warehouse
@@ -39,8 +54,9 @@ weekly_refresh = dg.define_asset_job(
 )
 train_model = dg.define_asset_job(
     "train_model",
-    selection=[training_set, sbp_model, baseline_models, model_evaluation],
-    description="Gather the feature store, train the SBP model and the baselines, evaluate and check them.",
+    selection=[training_set, sbp_model, baseline_models, model_evaluation, promoted_model],
+    description="Gather the feature store, train a new SBP model version and the baselines, evaluate and "
+    "check them, and promote the version if it passed model_not_regressed.",
 )
 full_refresh = dg.define_asset_job(
     "full_refresh",
@@ -66,6 +82,9 @@ def nightly_season_refresh(context: dg.ScheduleEvaluationContext, tracking_sourc
     weeks = sorted(week for s, week in plan_source(tracking_source.open()) if s == season)[-NIGHTLY_WEEKS:]
     if not weeks:
         return dg.SkipReason(f"no tracking files for season {season} in {tracking_source.uri}")
+    # A schedule cannot return dynamic partition requests (a sensor can): add the season here.
+    if add_partitions(context.instance, [(season, week) for week in weeks]):
+        context.log.info(f"added season {season} to the {SEASON_DIMENSION} partitions")
     day = context.scheduled_execution_time.strftime("%Y-%m-%d")
     return [
         dg.RunRequest(run_key=f"nightly-{day}-{season}-{week}", partition_key=partition_key(season, week))
@@ -77,23 +96,29 @@ def nightly_season_refresh(context: dg.ScheduleEvaluationContext, tracking_sourc
     job=weekly_refresh,
     minimum_interval_seconds=300,
     default_status=dg.DefaultSensorStatus.STOPPED,
-    description="Requests weekly_refresh for the partitions of new or changed files in the tracking source.",
+    description="Requests weekly_refresh for the partitions of new or changed files in the tracking source, "
+    "adding the seasons it finds to the season partitions.",
 )
 def new_tracking_files(context: dg.SensorEvaluationContext, tracking_source: TrackingSourceResource):
     source = tracking_source.open()
     seen = json.loads(context.cursor) if context.cursor else {}
-    current = {f.uri: source.fingerprint(f) for f in source.list_files()}
+    files = source.list_files()
+    current = {f.uri: source.fingerprint(f) for f in files}
     changed = {uri for uri, stamp in current.items() if seen.get(uri) != stamp}
     context.update_cursor(json.dumps(current, sort_keys=True))
     if not changed:
         return dg.SkipReason("no new or changed files in the tracking source")
     # A changed plays/games/players table touches every week; a tracking file only its own.
-    tables_changed = any(not f.is_tracking for f in source.list_files() if f.uri in changed)
-    requests = []
-    for (season, week), files in plan_source(source).items():
-        if tables_changed or changed & {f.uri for f in files}:
-            version = hashlib.sha256("".join(sorted(current[f.uri] for f in files)).encode()).hexdigest()[:12]
-            requests.append(
-                dg.RunRequest(run_key=f"{season}-{week}-{version}", partition_key=partition_key(season, week))
+    tables_changed = any(not f.is_tracking for f in files if f.uri in changed)
+    requests = {}
+    for (season, week), week_files in plan_source(source).items():
+        if tables_changed or changed & {f.uri for f in week_files}:
+            stamps = "".join(sorted(current[f.uri] for f in week_files))
+            version = hashlib.sha256(stamps.encode()).hexdigest()[:12]
+            requests[(season, week)] = dg.RunRequest(
+                run_key=f"{season}-{week}-{version}", partition_key=partition_key(season, week)
             )
-    return requests
+    return dg.SensorResult(
+        run_requests=list(requests.values()),
+        dynamic_partitions_requests=add_partitions_requests(context.instance, requests),
+    )

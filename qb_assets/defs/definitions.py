@@ -13,7 +13,13 @@ from qb_assets.defs.automation import (
 )
 from qb_assets.defs.features import play_features
 from qb_assets.defs.ingest import raw_tracking
-from qb_assets.defs.model import baseline_models, model_evaluation, sbp_model, training_set
+from qb_assets.defs.model import (
+    baseline_models,
+    model_evaluation,
+    promoted_model,
+    sbp_model,
+    training_set,
+)
 from qb_assets.defs.resources import default_resources
 from qb_assets.defs.scoring import play_scores
 from qb_assets.defs.warehouse import warehouse
@@ -26,6 +32,7 @@ defs = dg.Definitions(
         sbp_model,
         baseline_models,
         model_evaluation,
+        promoted_model,
         play_scores,
         warehouse,
     ],

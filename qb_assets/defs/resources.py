@@ -2,8 +2,9 @@
 
 Defaults come from environment variables so that ``dagster dev``, the nightly schedule and the CLI agree
 without repeating paths: ``QB_SOURCE`` (tracking folder), ``QB_LAKE`` (lake root), ``QB_LAYOUT``
-(``auto`` or a Big Data Bowl layout name), ``QB_MODELS`` (model artifacts), ``QB_WAREHOUSE`` (the
-DuckDB file). Relative defaults live under ``./work``.
+(``auto`` or a Big Data Bowl layout name), ``QB_MODELS`` (the model store: ``training_set.json`` and
+``sbp/``, the SBP model's versions and pointers), ``QB_WAREHOUSE`` (the DuckDB file). Relative
+defaults live under ``./work``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import dagster as dg
 from qb_assets.common.ranges import parse_int_ranges
 from qb_assets.ingest.formats import LAYOUT_CHOICES
 from qb_assets.io.sources import TrackingSource, open_source
+from qb_assets.model.store import DEFAULT_KEEP_VERSIONS
 
 
 class TrackingSourceResource(dg.ConfigurableResource):
@@ -23,10 +25,9 @@ class TrackingSourceResource(dg.ConfigurableResource):
     uri: str = "work/source"
     layout: str = "auto"
 
-    def truth_path(self) -> str | None:
-        """A synthetic season's ground truth beside its tracking files, when there is one."""
-        path = Path(self.uri) / "truth.parquet"
-        return str(path) if "://" not in self.uri and path.exists() else None
+    def truth_folder(self) -> str | None:
+        """The source folder when it is a generated season with its ground truth (``truth.parquet``)."""
+        return self.uri if "://" not in self.uri and (Path(self.uri) / "truth.parquet").exists() else None
 
     def open(self) -> TrackingSource:
         if self.layout not in LAYOUT_CHOICES:
@@ -35,13 +36,15 @@ class TrackingSourceResource(dg.ConfigurableResource):
 
 
 class LakeResource(dg.ConfigurableResource):
-    """Root of the Parquet lake (``LAKE/<table>/season=YYYY/week=W/data.parquet``)."""
+    """Root of the Parquet lake (``LAKE/<table>/season=YYYY/week=W/``, partitions published through
+    manifests: ``qb_assets.io.lake``)."""
 
     root: str = "work/lake"
 
 
 class ModelStoreResource(dg.ConfigurableResource):
-    """Where model artifacts live, and the training settings the model assets use."""
+    """Where model versions live (``qb_assets.model.store``), and the training settings the model assets
+    use."""
 
     root: str = "work/models"
     epochs: int = 60
@@ -49,14 +52,12 @@ class ModelStoreResource(dg.ConfigurableResource):
     seed: int = 0
     test_weeks: str = ""  # e.g. "14-17"; empty: 20% of games by hashed id
     refit: bool = True  # refit on train + validation for the epochs early stopping chose
+    keep_versions: int = DEFAULT_KEEP_VERSIONS  # newest versions kept; the accepted one always is
 
     @property
-    def sbp_dir(self) -> str:
+    def sbp_root(self) -> str:
+        """The SBP model's root: one folder per version, ``candidate.json`` and ``accepted.json``."""
         return str(Path(self.root) / "sbp")
-
-    @property
-    def baselines_dir(self) -> str:
-        return str(Path(self.root) / "baselines")
 
     def overrides(self) -> dict:
         weeks = tuple(parse_int_ranges(self.test_weeks))

@@ -1,16 +1,24 @@
-"""Scoring: ``play_scores`` (each week's pass attempts scored by the accepted model) and its checks
-(percentiles and quantiles valid, blocking; held-out plays calibrated, a warning)."""
+"""Scoring: ``play_scores`` (each week's pass attempts scored by the accepted model version) and its
+checks (percentiles and quantiles valid, blocking; the held-out plays of that version calibrated, a
+warning that also fires while the version has scored no held-out play)."""
 
 import dagster as dg
 
+from ml.errors import ArtifactError
 from qb_assets.defs.features import play_features
 from qb_assets.defs.metadata import picture, table_preview
-from qb_assets.defs.model import model_evaluation
+from qb_assets.defs.model import promoted_model
 from qb_assets.defs.partitions import season_week, season_week_partitions
 from qb_assets.defs.resources import LakeResource, ModelStoreResource
-from qb_assets.model.evaluation import accepted_model_version, artifact_version
+from qb_assets.model.store import accepted_version_dir
 from qb_assets.scoring.explain import explain_play
-from qb_assets.scoring.score import heldout_uniformity, invalid_scores, score_partition
+from qb_assets.scoring.score import (
+    HELDOUT_KS_LIMIT,
+    HeldoutUniformity,
+    heldout_uniformity,
+    invalid_scores,
+    score_partition,
+)
 
 ASSET = "play_scores"
 PLAY_SCORES_CHECKS = [
@@ -23,7 +31,8 @@ PLAY_SCORES_CHECKS = [
     dg.AssetCheckSpec(
         "heldout_percentiles_uniform",
         asset=ASSET,
-        description="randomized PIT of the held-out plays scored so far: KS distance to uniform < 0.05",
+        description="randomized PIT of the held-out plays scored so far by this partition's model version: "
+        "KS distance to uniform < 0.05; fails (a warning) while that version has scored no held-out play",
     ),
 ]
 PREVIEW_COLUMNS = (
@@ -32,45 +41,49 @@ PREVIEW_COLUMNS = (
     "passer_nfl_id",
     "pass_result",
     "yards_gained",
-    "percentile",
+    "passing_percentile",
+    "execution_percentile",
+    "decision_value",
     "predicted_median",
     "expected_yards",
 )
+MEAN_COLUMNS = ("passing_percentile", "execution_percentile", "decision_value")
 
 
 @dg.asset(
     group_name="scores",
     partitions_def=season_week_partitions,
-    deps=[play_features, model_evaluation],
+    deps=[play_features, promoted_model],
     check_specs=PLAY_SCORES_CHECKS,
     kinds={"pytorch", "parquet"},
-    description="Per pass attempt: the percentile of the actual yards under the predicted distribution for a "
-    "league-average QB, the predicted median, quantiles and expected yards, with the split columns.",
+    description="Per pass attempt: the passing percentile (where the actual yards fall in the passing "
+    "model's distribution for a league-average QB given the field), the execution percentile (given the "
+    "chosen target too), the decision value, both models' PIT bounds, the passing model's median, "
+    "quantiles and expected yards, with the split columns.",
 )
 def play_scores(
     context: dg.AssetExecutionContext, lake: LakeResource, model_store: ModelStoreResource
 ) -> dg.MaterializeResult:
     season, week = season_week(context)
-    version = artifact_version(model_store.sbp_dir)
-    if accepted_model_version(model_store.root) != version:
-        raise dg.Failure(
-            f"model {version} in {model_store.sbp_dir} has not passed model_not_regressed; not scoring"
-        )
-    scores = score_partition(lake.root, model_store.sbp_dir, season, week)
+    try:
+        version_dir = accepted_version_dir(model_store.sbp_root)
+    except ArtifactError as exc:
+        raise dg.Failure(f"not scoring: {exc}") from exc
+    scores = score_partition(lake.root, version_dir, season, week)
     invalid = invalid_scores(scores)
     pictures = {}
     if scores.height:
         # The week's best-scored play, drawn: its predicted distribution and where the result fell.
-        best = scores.sort("percentile", descending=True).row(0, named=True)
-        png, _ = explain_play(lake.root, model_store.sbp_dir, best["game_id"], best["play_id"])
+        best = scores.sort("passing_percentile", descending=True).row(0, named=True)
+        png, _ = explain_play(lake.root, version_dir, best["game_id"], best["play_id"])
         pictures["best_play"] = picture(png, "the week's best-scored play")
     return dg.MaterializeResult(
         metadata={
             **pictures,
             "plays_scored": scores.height,
-            "mean_percentile": float(scores["percentile"].mean()) if scores.height else None,
+            **{f"mean_{c}": float(scores[c].mean()) if scores.height else None for c in MEAN_COLUMNS},
             "heldout_plays": int(scores["heldout"].sum()),
-            "model_version": version,
+            "model_version": version_dir.name,
             "preview": table_preview(scores.select(PREVIEW_COLUMNS)),
         },
         check_results=[
@@ -80,22 +93,40 @@ def play_scores(
                 passed=invalid.is_empty(),
                 metadata={"plays": scores.height, "violations": invalid.height},
             ),
-            uniformity_result(lake.root),
+            uniformity_result(lake.root, version_dir.name),
         ],
     )
 
 
-def uniformity_result(lake: str) -> dg.AssetCheckResult:
-    """The held-out calibration check over every scored partition (a warning, not blocking)."""
-    ks, plays, limit = heldout_uniformity(lake)
+def uniformity_result(lake: str, model_version: str) -> dg.AssetCheckResult:
+    """The held-out calibration of ``model_version`` over every partition it scored (a warning, never
+    blocking). Other versions' plays are never mixed in; they are listed in the metadata. No held-out
+    plays fails the check (nothing was tested), with ``no_heldout_plays`` set."""
+    by_version = heldout_uniformity(lake)
+    nothing = HeldoutUniformity(model_version, 0, 0, 0, None, HELDOUT_KS_LIMIT)  # an empty week
+    mine = by_version.get(model_version, nothing)
+    others = {
+        version: f"{u.partitions} partitions, {u.heldout_plays} held-out plays, KS "
+        + ("-" if u.ks_distance is None else f"{u.ks_distance:.4f}")
+        for version, u in by_version.items()
+        if version != model_version
+    }
     return dg.AssetCheckResult(
         check_name="heldout_percentiles_uniform",
         asset_key=ASSET,
-        passed=ks is None or ks < limit,
+        passed=mine.passed,
         severity=dg.AssetCheckSeverity.WARN,
+        description=None
+        if mine.heldout_plays
+        else f"model {model_version} has scored no held-out plays yet: calibration not tested",
         metadata={
-            "ks_distance": ks if ks is not None else "no held-out plays yet",
-            "heldout_plays": plays,
-            "limit": limit,
+            "model_version": model_version,
+            "ks_distance": mine.ks_distance if mine.ks_distance is not None else "no held-out plays",
+            **{f"{model}_ks_distance": ks for model, ks in mine.ks_by_model.items()},
+            "no_heldout_plays": mine.heldout_plays == 0,
+            "heldout_plays": mine.heldout_plays,
+            "partitions": mine.partitions,
+            "limit": mine.limit,
+            "other_model_versions": dg.MetadataValue.json(others),
         },
     )

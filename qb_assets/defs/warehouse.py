@@ -8,7 +8,7 @@ from qb_assets.defs.partitions import season_week, season_week_partitions
 from qb_assets.defs.resources import LakeResource, WarehouseResource
 from qb_assets.defs.scoring import play_scores
 from qb_assets.scoring.plots import leader_chart
-from qb_assets.warehouse.load import load_lake, partition_integrity
+from qb_assets.warehouse.load import load_lake, partition_integrity, season_model_versions
 
 WAREHOUSE_CHECKS = [
     dg.AssetCheckSpec(
@@ -45,11 +45,19 @@ def warehouse(
     )
     chart = leader_chart(duckdb_warehouse.path, season)
     integrity = partition_integrity(duckdb_warehouse.path, season, week)
+    versions = season_model_versions(duckdb_warehouse.path, season)
+    if len(versions) > 1:
+        context.log.warning(
+            f"season {season} mixes scores of {len(versions)} model versions {list(versions)}; "
+            "qb_season_scores.model_versions shows the passers affected"
+        )
     return dg.MaterializeResult(
         metadata={
             **({"season_leader_by_week": picture(chart, "the season's leader")} if chart else {}),
             **{f"{table}_rows": rows for table, rows in summary["rows"].items()},
             "warehouse": dg.MetadataValue.path(duckdb_warehouse.path),
+            "season_model_versions": dg.MetadataValue.json(versions),
+            "season_mixes_model_versions": len(versions) > 1,
         },
         check_results=[
             dg.AssetCheckResult(

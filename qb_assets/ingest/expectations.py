@@ -8,6 +8,7 @@ Bounds, with why:
   the ball is exempt: a pass flies at 20+ yd/s.
 * o and dir in [0, 360): clockwise from +y after normalization.
 * unique (play, player, frame) keys; frames step by exactly 1 per player.
+* season_type REG or POST; games_remaining (regular-season weeks left) never negative.
 * 11 players per side on every frame where the layout tracks all 22 (not BDB 2021, which tracks no
   linemen); at least 99% of frames, since a player can briefly drop out of a real feed.
 """
@@ -24,6 +25,7 @@ from qb_assets.ingest.schema import (
     SIDE_FOOTBALL,
     SIDE_OFFENSE,
 )
+from qb_assets.ingest.season_calendar import MAX_WEEK, SEASON_TYPES
 
 LAYOUTS_WITHOUT_LINEMEN = ("bdb2021",)
 PLAYERS_PER_SIDE = 11
@@ -106,6 +108,9 @@ def plays_suite(plays: pl.DataFrame) -> SuiteOutcome:
         E.ExpectColumnValuesToNotBeNull(column="passer_nfl_id"),
         E.ExpectColumnValuesToNotBeNull(column="release_frame_if_attempt"),
         E.ExpectColumnValuesToBeInSet(column="pass_result", value_set=list(PASS_RESULTS)),
+        E.ExpectColumnValuesToNotBeNull(column="season_type"),
+        E.ExpectColumnValuesToBeInSet(column="season_type", value_set=list(SEASON_TYPES)),
+        E.ExpectColumnValuesToBeBetween(column="games_remaining", min_value=0, max_value=MAX_WEEK),
         E.ExpectColumnValuesToBeBetween(column="line_of_scrimmage_x", min_value=0.0, max_value=120.0),
         E.ExpectColumnValuesToBeBetween(column="time_to_throw_s", min_value=0.0, max_value=15.0),
         E.ExpectColumnValuesToBeBetween(column="yards_gained", min_value=-110.0, max_value=110.0),

@@ -18,7 +18,6 @@ file, play and column instead of a reader exception that loses the whole file.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -164,7 +163,7 @@ def parse_tracking(raw: pl.DataFrame, source_file: str) -> tuple[pl.DataFrame, p
     Returns ``(parsed, parse_errors)``. ``parsed`` has the canonical raw columns plus ``source_file``
     and ``source_row`` (the line in the file, header = line 1). ``parse_errors`` has one row per
     (row, column) whose value did not parse: game_id, play_id (null when the id itself is bad),
-    column, value, source_row.
+    source_row, column, value, expected, source_file.
     """
     # Line numbers as an editor shows them: the header is line 1, the first data row line 2.
     raw = raw.with_row_index("source_row", offset=2)
@@ -177,27 +176,13 @@ def parse_tracking(raw: pl.DataFrame, source_file: str) -> tuple[pl.DataFrame, p
             exprs.append(pl.lit(None, dtype=target).alias(canonical))
             continue
         raw_text = pl.col(source).cast(pl.String)
-        text = raw_text.str.strip_chars()
-        if canonical in _NUMERIC_TYPES and raw.schema[source].is_numeric():
-            # Read as numbers already: nothing can have failed to parse.
-            value = pl.col(source).cast(pl.Float64)
-            if target.is_integer():
-                value = (
-                    pl.when(value == value.round(0)).then(value).otherwise(None).cast(target, strict=False)
-                )
+        if canonical in _NUMERIC_TYPES:
+            # Whether read as numbers (the fast path) or as text, a value that is not one (an id or
+            # frame of 12.5, NaN, "12,5yd") becomes an error naming its line, never a silent null.
+            value, bad = parse_number(source, raw.schema[source], target)
             exprs.append(value.alias(canonical))
-        elif canonical in _NUMERIC_TYPES:
-            # Integers written as floats ("2539237.0") still parse; anything else fails loudly.
-            value = text.cast(pl.Float64, strict=False)
-            if target.is_integer():
-                whole = value.is_not_nan() & (value == value.round(0))
-                value = pl.when(whole).then(value).otherwise(None).cast(target, strict=False)
-            exprs.append(value.alias(canonical))
-            checks.append(
-                pl.when(text.is_not_null() & (text != "") & value.is_null())
-                .then(pl.struct(column=pl.lit(source), value=text))
-                .alias(f"__err_{canonical}")
-            )
+            if bad is not None:
+                checks.append(value_error(source, bad, target))
         elif canonical == "time":
             exprs.append(_parse_time(raw_text, _time_format(raw[source])).alias("time"))
         elif canonical == "event":
@@ -206,25 +191,71 @@ def parse_tracking(raw: pl.DataFrame, source_file: str) -> tuple[pl.DataFrame, p
             )
         else:
             exprs.append(pl.when(raw_text == "").then(None).otherwise(raw_text).alias(canonical))
-    parsed = raw.select(*exprs, *checks)
+    parsed, errors = split_value_errors(raw.select(*exprs, *checks), ["game_id", "play_id", "source_row"])
+    file_column = pl.lit(source_file).alias("source_file")
+    return parsed.with_columns(file_column), errors.with_columns(file_column)
+
+
+def parse_number(column: str, raw_dtype: pl.DataType, target: pl.DataType) -> tuple[pl.Expr, pl.Expr | None]:
+    """``column`` parsed as ``target``, and the mask of the values that do not parse (None where
+    nothing can fail: numbers read as numbers into a float).
+
+    Text is stripped and read as a float; an integer target takes whole numbers only, so "2539237.0"
+    parses while "12.5", "NaN", "inf" or "12,5yd" do not. Empty text and nulls are missing values,
+    not errors."""
+    if raw_dtype.is_integer():
+        value = pl.col(column).cast(target, strict=False)
+        return value, pl.col(column).is_not_null() & value.is_null()
+    if raw_dtype.is_numeric():
+        present = pl.col(column).is_not_null()
+        number = pl.col(column).cast(pl.Float64)
+    else:
+        text = pl.col(column).cast(pl.String).str.strip_chars()
+        present = text.is_not_null() & (text != "")
+        number = text.cast(pl.Float64, strict=False)
+    if target.is_integer():
+        whole = number.is_not_nan() & (number == number.round(0))
+        value = pl.when(whole).then(number).otherwise(None).cast(target, strict=False)
+    elif raw_dtype.is_numeric():
+        return number.cast(target), None
+    else:
+        value = number.cast(target)
+    return value, present & value.is_null()
+
+
+def value_error(column: str, bad: pl.Expr, target: pl.DataType | str) -> pl.Expr:
+    """An error column for ``split_value_errors``: where ``bad``, the raw column's name, its value as
+    written and what it should have been (a type, or a description such as "a clock MM:SS")."""
+    number = "a whole number" if not isinstance(target, str) and target.is_integer() else "a number"
+    expected = target if isinstance(target, str) else number
+    return (
+        pl.when(bad)
+        .then(
+            pl.struct(
+                column=pl.lit(column),
+                value=pl.col(column).cast(pl.String).str.strip_chars(),
+                expected=pl.lit(expected),
+            )
+        )
+        .alias(f"__err_{column}")
+    )
+
+
+def split_value_errors(parsed: pl.DataFrame, keep: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``parsed`` without its ``value_error`` columns, and one row per bad value: the ``keep`` columns
+    plus column, value and expected."""
     err_cols = [c for c in parsed.columns if c.startswith("__err_")]
-    error_schema = {
-        "game_id": pl.Int64,
-        "play_id": pl.Int64,
-        "source_row": pl.Int64,
-        "column": pl.String,
-        "value": pl.String,
-    }
+    schema = {c: parsed.schema[c] for c in keep} | dict.fromkeys(["column", "value", "expected"], pl.String)
+    if not err_cols:
+        return parsed, pl.DataFrame(schema=schema)
     errors = (
-        parsed.select("game_id", "play_id", "source_row", pl.concat_list(err_cols).alias("err"))
+        parsed.filter(pl.any_horizontal(pl.col(err_cols).is_not_null()))
+        .select(*keep, pl.concat_list(err_cols).alias("err"))
         .explode("err")
         .drop_nulls("err")
         .unnest("err")
-        if err_cols
-        else pl.DataFrame(schema=error_schema)
-    ).with_columns(pl.lit(source_file).alias("source_file"))
-    parsed = parsed.drop(err_cols).with_columns(pl.lit(source_file).alias("source_file"))
-    return parsed, errors
+    )
+    return parsed.drop(err_cols), errors.cast(schema)
 
 
 def _time_format(values: pl.Series) -> str:
@@ -243,130 +274,6 @@ def _parse_time(text: pl.Expr, time_format: str) -> pl.Expr:
         .str.strptime(pl.Datetime("us"), time_format, strict=False)
         .dt.replace_time_zone("UTC")
     )
-
-
-# --- plays / games / players tables -------------------------------------------------------------------
-
-# canonical -> raw candidates across vintages (first present wins).
-_PLAYS_COLUMNS: dict[str, tuple[str, ...]] = {
-    "game_id": ("gameId",),
-    "play_id": ("playId",),
-    "quarter": ("quarter",),
-    "game_clock": ("gameClock", "GameClock"),
-    "down": ("down",),
-    "yards_to_go": ("yardsToGo",),
-    "possession_team": ("possessionTeam",),
-    "defensive_team": ("defensiveTeam",),
-    "yardline_side": ("yardlineSide",),
-    "yardline_number": ("yardlineNumber",),
-    "home_score": ("preSnapHomeScore", "HomeScoreBeforePlay"),
-    "visitor_score": ("preSnapVisitorScore", "VisitorScoreBeforePlay"),
-    "pass_result_official": ("passResult", "PassResult"),
-    # Official yards, newest vintage first (docs/data.md 1.7: some include penalties).
-    "yards_official": (
-        "yardsGained",
-        "prePenaltyYardsGained",
-        "prePenaltyPlayResult",
-        "offensePlayResult",
-        "PlayResult",
-    ),
-    "air_yards_official": ("passLength", "PassLength"),
-}
-_PLAYS_TYPES: dict[str, pl.DataType] = {
-    "game_id": pl.Int64(),
-    "play_id": pl.Int64(),
-    "quarter": pl.Int32(),
-    "down": pl.Int32(),
-    "yards_to_go": pl.Int32(),
-    "yardline_number": pl.Int32(),
-    "home_score": pl.Int32(),
-    "visitor_score": pl.Int32(),
-    "yards_official": pl.Float64(),
-    "air_yards_official": pl.Float64(),
-}
-_GAMES_COLUMNS: dict[str, tuple[str, ...]] = {
-    "game_id": ("gameId",),
-    "season": ("season",),
-    "week": ("week",),
-    "home_team": ("homeTeamAbbr",),
-    "visitor_team": ("visitorTeamAbbr",),
-}
-_GAMES_TYPES: dict[str, pl.DataType] = {"game_id": pl.Int64(), "season": pl.Int32(), "week": pl.Int32()}
-_PLAYERS_COLUMNS: dict[str, tuple[str, ...]] = {
-    "nfl_id": ("nflId",),
-    "display_name": ("displayName",),
-    "player_position": ("position", "officialPosition", "PositionAbbr"),
-    "first_name": ("FirstName",),
-    "last_name": ("LastName",),
-}
-
-
-def _select_aliases(
-    frame: pl.DataFrame, columns: dict[str, tuple[str, ...]], types: dict[str, pl.DataType]
-) -> pl.DataFrame:
-    exprs = []
-    for canonical, candidates in columns.items():
-        source = next((c for c in candidates if c in frame.columns), None)
-        dtype = types.get(canonical, pl.String())
-        if source is None:
-            exprs.append(pl.lit(None, dtype=dtype).alias(canonical))
-        elif dtype.is_integer():
-            exprs.append(
-                pl.col(source).cast(pl.Float64, strict=False).cast(dtype, strict=False).alias(canonical)
-            )
-        else:
-            exprs.append(pl.col(source).cast(dtype, strict=False).alias(canonical))
-    return frame.select(exprs)
-
-
-def normalize_plays_table(frame: pl.DataFrame) -> pl.DataFrame:
-    """Any vintage's plays table -> canonical situation and official-result columns."""
-    plays = _select_aliases(frame, _PLAYS_COLUMNS, _PLAYS_TYPES)
-    # Clocks are "MM:SS" (2021+) or "MM:SS:00" (2019): minutes and seconds are the first two fields.
-    parts = pl.col("game_clock").str.split(":")
-    clock_s = parts.list.get(0, null_on_oob=True).cast(pl.Int32, strict=False) * 60 + parts.list.get(
-        1, null_on_oob=True
-    ).cast(pl.Int32, strict=False)
-    return plays.with_columns(clock_s.alias("game_clock_s")).drop("game_clock").unique(["game_id", "play_id"])
-
-
-def normalize_games_table(frame: pl.DataFrame) -> pl.DataFrame:
-    return _select_aliases(frame, _GAMES_COLUMNS, _GAMES_TYPES).unique("game_id")
-
-
-def normalize_players_table(frame: pl.DataFrame) -> pl.DataFrame:
-    players = _select_aliases(frame, _PLAYERS_COLUMNS, {"nfl_id": pl.Int64()})
-    name = pl.coalesce("display_name", pl.concat_str("first_name", "last_name", separator=" "))
-    return players.with_columns(name.alias("display_name")).drop("first_name", "last_name").unique("nfl_id")
-
-
-# --- season and week -----------------------------------------------------------------------------------
-
-_GAME_ID = re.compile(r"^(\d{4})(\d{2})(\d{2})\d{2}$")
-
-
-def season_from_game_id(game_id: pl.Expr) -> pl.Expr:
-    """gameId is YYYYMMDDNN; January/February games belong to the previous season."""
-    year = (game_id // 1_000_000).cast(pl.Int32)
-    month = ((game_id // 10_000) % 100).cast(pl.Int32)
-    return pl.when(month <= 2).then(year - 1).otherwise(year).cast(pl.Int32)
-
-
-def week_from_game_date(game_id: pl.Expr) -> pl.Expr:
-    """Regular-season week from the game date: weeks run Tuesday to Monday, and week 1 starts the
-    Tuesday after Labor Day (the first Monday of September). Used only when neither a games table nor
-    the file name gives the week."""
-    season = season_from_game_id(game_id)
-    date = pl.date(
-        (game_id // 1_000_000).cast(pl.Int32),
-        ((game_id // 10_000) % 100).cast(pl.Int8),
-        ((game_id // 100) % 100).cast(pl.Int8),
-    )
-    september_first = pl.date(season, 9, 1)
-    # Monday is weekday 1 in Polars; days until the first Monday of September.
-    to_monday = (8 - september_first.dt.weekday()) % 7
-    week_one_tuesday = september_first + pl.duration(days=to_monday + 1)
-    return ((date - week_one_tuesday).dt.total_days() // 7 + 1).cast(pl.Int32)
 
 
 def is_football(club: pl.Expr) -> pl.Expr:

@@ -13,10 +13,10 @@ import polars as pl
 from qb_assets.ingest import events as ev
 from qb_assets.ingest import formats, normalize, outcomes
 from qb_assets.ingest import quarantine as rules
+from qb_assets.ingest.aux_tables import AuxTables
 from qb_assets.ingest.events import PLAY_KEY
 from qb_assets.ingest.schema import QUARANTINE_SCHEMA
 from qb_assets.ingest.tables import (
-    AuxTables,
     games_table,
     play_table,
     players_table,
@@ -31,6 +31,11 @@ PartitionKey = tuple[int, int]
 
 @dataclass
 class PartitionResult:
+    """One partition's tables and its accounting. ``plays_in`` and ``rows_in`` are counted from the
+    files as read, before any rule runs; ``rows_quarantined`` counts the rows of the quarantined plays
+    and the rows no play can claim. So ``plays_in = accepted + quarantined`` and ``rows_in = accepted +
+    quarantined + duplicates dropped`` are checks that a lost play or row fails, not identities."""
+
     season: int
     week: int
     layout: str
@@ -40,13 +45,15 @@ class PartitionResult:
     quarantine: pl.DataFrame
     games: pl.DataFrame
     players: pl.DataFrame
+    plays_in: int
     rows_in: int
     duplicate_rows_dropped: int
     rows_quarantined: int
 
     @property
-    def plays_in(self) -> int:
-        return self.plays.height + self.quarantine.filter(pl.col("play_id").is_not_null()).height
+    def plays_quarantined(self) -> int:
+        """Distinct plays in quarantine (rows no play can claim are not plays)."""
+        return self.quarantine.select(PLAY_KEY).drop_nulls().n_unique()
 
     def summary(self) -> dict:
         return {
@@ -56,7 +63,7 @@ class PartitionResult:
             "files": self.files,
             "plays_in": self.plays_in,
             "plays_accepted": self.plays.height,
-            "plays_quarantined": self.plays_in - self.plays.height,
+            "plays_quarantined": self.plays_quarantined,
             "rows_in": self.rows_in,
             "rows_accepted": self.tracking.height,
             "rows_quarantined": self.rows_quarantined,
@@ -87,20 +94,26 @@ def _read_tracking(
 
 
 def _offense_from_tables(plays: pl.DataFrame, aux: AuxTables) -> pl.DataFrame:
-    """Per play: offense_club_table in the tracking's club vocabulary (abbreviation or home/away)."""
+    """Per play: offense_club_table, the plays table's possession team in the tracking's club
+    vocabulary: the abbreviation itself (BDB 2023+) or home/away through the games table (BDB
+    2019/2021, whose team column also holds ball/football). Null when it names none of the play's
+    clubs, so that a table never restricts the passer search to a club nobody plays for."""
     if aux.plays is None:
         return plays.with_columns(pl.lit(None, dtype=pl.String).alias("offense_club_table"))
     table = with_game_teams(
         plays.join(aux.plays.select(*PLAY_KEY, "possession_team"), on=PLAY_KEY, how="left"), aux
     )
-    home_away = pl.col("clubs").list.set_difference(["home", "away"]).list.len() == 0
-    club = (
-        pl.when(~home_away)
-        .then(pl.col("possession_team"))
-        .when(pl.col("possession_team") == pl.col("home_team"))
+    as_home_away = (
+        pl.when(pl.col("possession_team") == pl.col("home_team"))
         .then(pl.lit("home"))
         .when(pl.col("possession_team") == pl.col("visitor_team"))
         .then(pl.lit("away"))
+    )
+    club = (
+        pl.when(pl.col("clubs").list.contains(pl.col("possession_team")))
+        .then(pl.col("possession_team"))
+        .when(pl.col("clubs").list.contains(as_home_away))
+        .then(as_home_away)
     )
     return table.with_columns(club.alias("offense_club_table")).drop(
         "possession_team", "home_team", "visitor_team"
@@ -117,7 +130,8 @@ def ingest_partition(
     """Read, check, normalize and derive the play table for one partition's files."""
     season, week = key
     raw, parse_errors, layout = _read_tracking(source, files, forced_layout)
-    rows_in = raw.height
+    # What entered, counted before any rule runs: the accounting checks conservation against these.
+    rows_in, plays_in = raw.height, raw.select(PLAY_KEY).drop_nulls().n_unique()
     # Rows whose ids do not parse cannot be attributed to a play: one quarantine row per file says so.
     unidentified = raw.filter(pl.col("game_id").is_null() | pl.col("play_id").is_null())
     raw = raw.filter(pl.col("game_id").is_not_null() & pl.col("play_id").is_not_null())
@@ -133,6 +147,7 @@ def ingest_partition(
     )
     frames = _event_frames(tracking, play_files, aux)
     issues = _tracking_issues(tracking, frames, play_files.select(*PLAY_KEY, "source_file"), parse_errors)
+    issues.append(aux.play_issues.join(play_files, on=PLAY_KEY, how="semi"))
     good, good_tracking = _with_passers(tracking, frames, issues, play_files, aux)
     reasons = rules.first_reason(issues)
     good = good.join(reasons, on=PLAY_KEY, how="anti")
@@ -145,7 +160,7 @@ def ingest_partition(
     quarantine = pl.concat(
         [
             reasons.join(play_files.select(*PLAY_KEY, "source_file"), on=PLAY_KEY, how="left"),
-            unidentified_rows(unidentified),
+            unidentified_rows(unidentified, parse_errors),
         ],
         how="diagonal_relaxed",
     ).with_columns(pl.lit(season, pl.Int32).alias("season"), pl.lit(week, pl.Int32).alias("week"))
@@ -159,9 +174,10 @@ def ingest_partition(
         quarantine=quarantine.select([pl.col(c).cast(t) for c, t in QUARANTINE_SCHEMA.items()]),
         games=games_table(raw, aux, season, week),
         players=players_table(raw, aux),
+        plays_in=plays_in,
         rows_in=rows_in,
         duplicate_rows_dropped=duplicates,
-        rows_quarantined=rows_in - duplicates - canonical.height,
+        rows_quarantined=tracking.join(reasons, on=PLAY_KEY, how="semi").height + unidentified.height,
     )
 
 

@@ -2,29 +2,40 @@
 
 Plan: every tracking file belongs to one (season, week) partition: season from the date in its first
 gameId; week from the games table, else the file name (``week14.csv``), else the calendar rule of
-``formats.week_from_game_date``. Each partition's files are processed together and the three tables
-(``tracking``, ``plays``, ``quarantine``) of that partition are replaced.
+``season_calendar.week_from_game_date``; regular-season and postseason weeks, 1 to
+``season_calendar.MAX_WEEK``. Each partition's files are processed together and its five tables
+(``INGEST_TABLES``) are published together as one version of the partition (``io.lake``): staged, checked
+by ``verify`` when one is given (the ``raw_tracking`` asset's blocking checks), then made visible at
+once; a failed check or a crash leaves the previous partition in service.
 
 Accounting, per partition and in total: ``plays_in = plays_accepted + plays_quarantined`` and
-``rows_in = rows_accepted + rows_quarantined + duplicate_rows_dropped``.
+``rows_in = rows_accepted + rows_quarantined + duplicate_rows_dropped``, where ``plays_in`` (distinct
+gameId/playId) and ``rows_in`` are counted as the files are read, before any rule runs, so that a play
+or row lost on the way breaks the equations (the ``plays_accounted_for`` asset check).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import polars as pl
 
 from qb_assets.common.progress import Progress
-from qb_assets.ingest import formats
+from qb_assets.ingest import formats, season_calendar
+from qb_assets.ingest.aux_tables import AuxTables
 from qb_assets.ingest.partition import PartitionKey, PartitionResult, ingest_partition
-from qb_assets.ingest.tables import AuxTables
 from qb_assets.io import lake as lake_io
 from qb_assets.io.files import SourceError, SourceFile
 from qb_assets.io.sources import TrackingSource, open_source
+
+INGEST_TABLES = ("tracking", "plays", "quarantine", "games", "players")
+# Checks a staged partition must pass to be published: called with the staged version and ``part=`` the
+# partition's summary; returns the names of the checks that failed.
+PartitionVerify = Callable[..., Iterable[str]]
 
 
 @dataclass
@@ -84,7 +95,8 @@ def _first_game_id(source: TrackingSource, file: SourceFile) -> int:
 def plan_partitions(
     source: TrackingSource, files: list[SourceFile], games: pl.DataFrame | None
 ) -> dict[PartitionKey, list[SourceFile]]:
-    """Group the source's tracking files by (season, week) partition."""
+    """Group the source's tracking files by (season, week) partition; raises SourceError for a file
+    whose week is outside 1-MAX_WEEK (a preseason game, a bad week in the games table or file name)."""
     week_of_game = dict(games.select("game_id", "week").drop_nulls().iter_rows()) if games is not None else {}
     plan: dict[PartitionKey, list[SourceFile]] = {}
     for file in files:
@@ -92,13 +104,20 @@ def plan_partitions(
             continue
         game_id = _first_game_id(source, file)
         ids = pl.select(pl.lit(game_id, dtype=pl.Int64).alias("g"))
-        season = ids.select(formats.season_from_game_id(pl.col("g"))).item()
-        week = (
-            week_of_game.get(game_id)
-            or file.week_from_name
-            or ids.select(formats.week_from_game_date(pl.col("g"))).item()
-        )
-        plan.setdefault((int(season), int(week)), []).append(file)
+        season = int(ids.select(season_calendar.season_from_game_id(pl.col("g"))).item())
+        if game_id in week_of_game:
+            week, origin = week_of_game[game_id], "the games table"
+        elif file.week_from_name is not None:
+            week, origin = file.week_from_name, "the file name"
+        else:
+            week = ids.select(season_calendar.week_from_game_date(pl.col("g"))).item()
+            origin = "the game date"
+        if not 1 <= week <= season_calendar.MAX_WEEK:
+            raise SourceError(
+                f"{file.uri}: game {game_id} is in week {week} of season {season} by {origin}; weeks run "
+                f"1-{season_calendar.MAX_WEEK} (regular season and postseason, no preseason)"
+            )
+        plan.setdefault((season, int(week)), []).append(file)
     return dict(sorted(plan.items()))
 
 
@@ -109,12 +128,16 @@ def ingest_source(
     source: str | Path | TrackingSource,
     lake: str | Path,
     layout: str = "auto",
+    *,
     partitions: Iterable[PartitionKey] | None = None,
     progress: Progress | None = None,
+    verify: PartitionVerify | None = None,
 ) -> dict:
     """Ingest ``source`` (a folder path or a TrackingSource) into ``lake``; returns the JSON summary.
 
     ``partitions`` restricts the work to those (season, week) keys (the Dagster asset ingests one).
+    ``verify`` runs on each staged partition; a partition with a failed check is not published and
+    ``io.lake.PartitionRejected`` is raised (the partitions before it stay published).
     """
     started = time.perf_counter()
     src = source if not isinstance(source, str | Path) else open_source(source)
@@ -134,14 +157,13 @@ def ingest_source(
     summary = IngestSummary(source=src.uri, lake=str(lake))
     for index, (key, key_files) in enumerate(plan.items(), 1):
         result = ingest_partition(src, key_files, key, aux, layout)
-        for table, frame in (
-            ("tracking", result.tracking),
-            ("plays", result.plays),
-            ("quarantine", result.quarantine),
-            ("games", result.games),
-            ("players", result.players),
-        ):
-            lake_io.write_partition(lake, table, result.season, result.week, frame)
+        lake_io.publish_partition(
+            lake,
+            result.season,
+            result.week,
+            {table: getattr(result, table) for table in INGEST_TABLES},
+            verify=None if verify is None else partial(verify, part=result.summary()),
+        )
         summary.add(result)
         if progress:
             part, elapsed_s = result.summary(), time.perf_counter() - started

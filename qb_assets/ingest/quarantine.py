@@ -3,7 +3,9 @@
 Reason codes (first match by the order below wins; ``detail`` lists every problem found):
 
 =============================  ==========================================================================
-unparseable_value              a field that should be a number or id is not (file, line, column, value)
+unparseable_value              a field that should be a number, id, clock or flag is not, in the tracking
+                               or in the plays table (file, line, column, value)
+conflicting_table_rows         the plays table has different rows for the play (file and lines)
 conflicting_duplicate_frames   one player (or the ball) has two different rows for the same frame
 null_position                  x or y is null or NaN
 off_field                      a position more than OFF_FIELD_MARGIN_YD outside the field
@@ -15,7 +17,7 @@ too_few_players                fewer than MIN_PLAYERS_PER_SIDE tracked players o
 no_passer                      nobody on offense could be identified as the passer
 =============================  ==========================================================================
 
-Identical duplicate rows are not a reason: they are dropped and counted.
+Identical duplicate rows are not a reason: they are dropped (and counted, in the tracking).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ OFF_FIELD_MARGIN_YD = 20.0  # real data reach x = -16 and 130 (sideline players,
 MIN_PLAYERS_PER_SIDE = 3  # ngscleanR drops plays with fewer; BDB 2021 tracks no linemen
 REASONS = (
     "unparseable_value",
+    "conflicting_table_rows",
     "conflicting_duplicate_frames",
     "null_position",
     "off_field",
@@ -63,11 +66,14 @@ def play_issues(frame: pl.DataFrame, reason: str, detail: pl.Expr) -> pl.DataFra
 
 
 def parse_issues(errors: pl.DataFrame) -> pl.DataFrame:
+    """``unparseable_value`` per play from ``formats.split_value_errors`` rows (with game_id, play_id,
+    source_file, source_row); rows whose own ids are bad are left to the caller."""
     text = pl.format(
-        "{}: column {} value '{}' is not a number",
+        "{}: column {} value '{}' is not {}",
         _where(pl.col("source_file"), pl.col("source_row")),
         "column",
         "value",
+        "expected",
     )
     return play_issues(
         errors.filter(pl.col("game_id").is_not_null() & pl.col("play_id").is_not_null()),

@@ -50,6 +50,7 @@ PLAY_SCHEMA: dict[str, pl.DataType] = {
     "play_id": pl.Int64(),
     "season": pl.Int32(),
     "week": pl.Int32(),
+    "season_type": pl.String(),  # REG | POST (the games table's, else by week: season_calendar.py)
     "layout": pl.String(),
     "possession_team": pl.String(),
     "defensive_team": pl.String(),
@@ -61,7 +62,7 @@ PLAY_SCHEMA: dict[str, pl.DataType] = {
     "game_clock_s": pl.Int32(),  # seconds left in the quarter
     "half_seconds_remaining": pl.Int32(),
     "score_difference": pl.Int32(),  # offense minus defense before the snap
-    "games_remaining": pl.Int32(),  # regular-season weeks left after this one
+    "games_remaining": pl.Int32(),  # regular-season weeks left after this one; 0 in the postseason
     "passer_nfl_id": pl.Int64(),
     "target_nfl_id": pl.Int64(),
     "snap_frame_id": pl.Int32(),
@@ -75,6 +76,7 @@ PLAY_SCHEMA: dict[str, pl.DataType] = {
     "yards_source": pl.String(),  # plays_table | tracking
     "air_yards": pl.Float64(),  # ball x at arrival minus LOS, into the end zone (NGS convention)
     "time_to_throw_s": pl.Float64(),  # (release frame - snap frame) / 10
+    "epa": pl.Float64(),  # expected points added, from the plays table where the release has it
 }
 
 QUARANTINE_SCHEMA: dict[str, pl.DataType] = {

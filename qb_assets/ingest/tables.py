@@ -3,37 +3,12 @@ outcomes, the tracking rows and the source's optional plays/games/players tables
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import polars as pl
 
-from qb_assets.ingest import formats
+from qb_assets.ingest import season_calendar
+from qb_assets.ingest.aux_tables import AuxTables
 from qb_assets.ingest.events import PLAY_KEY
 from qb_assets.ingest.schema import PLAY_SCHEMA
-from qb_assets.io.files import SourceFile
-from qb_assets.io.sources import TrackingSource
-
-
-@dataclass
-class AuxTables:
-    """The optional plays/games/players tables of a source, canonicalized (None when absent)."""
-
-    plays: pl.DataFrame | None = None
-    games: pl.DataFrame | None = None
-    players: pl.DataFrame | None = None
-
-    @classmethod
-    def load(cls, source: TrackingSource, files: list[SourceFile]) -> AuxTables:
-        by_stem = {f.stem.lower(): f for f in files}
-        tables = {}
-        for name, normalizer in (
-            ("plays", formats.normalize_plays_table),
-            ("games", formats.normalize_games_table),
-            ("players", formats.normalize_players_table),
-        ):
-            file = by_stem.get(name)
-            tables[name] = normalizer(source.read_frame(file, as_strings=False)) if file else None
-        return cls(**tables)
 
 
 def with_game_teams(frame: pl.DataFrame, aux: AuxTables) -> pl.DataFrame:
@@ -46,14 +21,29 @@ def with_game_teams(frame: pl.DataFrame, aux: AuxTables) -> pl.DataFrame:
     )
 
 
+def with_season_type(frame: pl.DataFrame, aux: AuxTables, season: int, week: int) -> pl.DataFrame:
+    """``frame`` (with ``game_id``) plus ``season_type`` (REG or POST): the games table's where it has
+    one, else the week's (``season_calendar.season_type_of_week``)."""
+    by_week = season_calendar.season_type_of_week(pl.lit(season), pl.lit(week))
+    if aux.games is None:
+        return frame.with_columns(by_week.alias("season_type"))
+    official = aux.games.select("game_id", pl.col("season_type").alias("__season_type"))
+    return (
+        frame.join(official, on="game_id", how="left")
+        .with_columns(pl.coalesce("__season_type", by_week).alias("season_type"))
+        .drop("__season_type")
+    )
+
+
 def games_table(raw: pl.DataFrame, aux: AuxTables, season: int, week: int) -> pl.DataFrame:
     """The partition's games: the games table's teams when present; the date always from gameId."""
     games = with_game_teams(raw.select(pl.col("game_id").drop_nulls().unique().sort()), aux)
     date = pl.col("game_id").cast(pl.String).str.slice(0, 8).str.to_date("%Y%m%d", strict=False)
-    return games.select(
+    return with_season_type(games, aux, season, week).select(
         "game_id",
         pl.lit(season, pl.Int32).alias("season"),
         pl.lit(week, pl.Int32).alias("week"),
+        "season_type",
         "home_team",
         "visitor_team",
         date.alias("game_date"),
@@ -78,38 +68,49 @@ def players_table(raw: pl.DataFrame, aux: AuxTables) -> pl.DataFrame:
     ).sort("nfl_id")
 
 
-def unidentified_rows(rows: pl.DataFrame) -> pl.DataFrame:
-    """One quarantine row per file for rows whose gameId or playId does not parse."""
+def unidentified_rows(rows: pl.DataFrame, parse_errors: pl.DataFrame) -> pl.DataFrame:
+    """One quarantine row per file for the ``rows`` whose gameId or playId is missing or does not
+    parse, naming the first such line and, from ``parse_errors``, its bad id column and value."""
+    schema = {
+        "game_id": pl.Int64,
+        "play_id": pl.Int64,
+        "reason": pl.String,
+        "detail": pl.String,
+        "source_file": pl.String,
+    }
     if rows.height == 0:
-        return pl.DataFrame(
-            schema={
-                "game_id": pl.Int64,
-                "play_id": pl.Int64,
-                "reason": pl.String,
-                "detail": pl.String,
-                "source_file": pl.String,
-            }
-        )
+        return pl.DataFrame(schema=schema)
+    first_bad_id = (
+        parse_errors.filter(pl.col("game_id").is_null() | pl.col("play_id").is_null())
+        .filter(pl.col("column").is_in(["gameId", "playId"]))
+        .sort("source_row")
+        .group_by("source_file", maintain_order=True)
+        .first()
+        .select("source_file", pl.col("source_row").alias("error_row"), "column", "value", "expected")
+    )
+    what = pl.format("; line {}: column {} value '{}' is not {}", "error_row", "column", "value", "expected")
     return (
         rows.group_by("source_file")
-        .agg(
+        .agg(pl.len().alias("rows"), pl.col("source_row").min().alias("first_row"))
+        .join(first_bad_id, on="source_file", how="left")
+        .select(
             pl.lit(None, dtype=pl.Int64).alias("game_id"),
             pl.lit(None, dtype=pl.Int64).alias("play_id"),
             pl.lit("unparseable_value").alias("reason"),
-            pl.format(
-                "{} rows with an unparseable gameId/playId, first at line {}",
-                pl.len(),
-                pl.col("source_row").min(),
+            pl.concat_str(
+                pl.format("{} rows with an unparseable gameId/playId, first at line {}", "rows", "first_row"),
+                what.fill_null(""),
             ).alias("detail"),
+            "source_file",
         )
-        .select("game_id", "play_id", "reason", "detail", "source_file")
+        .cast(schema)
     )
 
 
 def play_table(derived: pl.DataFrame, aux: AuxTables, season: int, week: int, layout: str) -> pl.DataFrame:
     """Assemble the canonical play table (``PLAY_SCHEMA``) from derived outcomes and the optional tables."""
     return (
-        _with_tables(derived, aux)
+        with_season_type(_with_tables(derived, aux), aux, season, week)
         .with_columns(
             pl.lit(season).alias("season"),
             pl.lit(week).alias("week"),
@@ -136,6 +137,7 @@ def _with_tables(plays: pl.DataFrame, aux: AuxTables) -> pl.DataFrame:
         "home_score",
         "visitor_score",
         "yards_official",
+        "epa",
     ]
     if aux.plays is not None:
         plays = plays.join(aux.plays.select(*PLAY_KEY, *situation_cols), on=PLAY_KEY, how="left")
@@ -184,8 +186,9 @@ def _situation_columns(season: int, week: int) -> list[pl.Expr]:
         .then(pl.col("game_clock_s") + 900)
         .otherwise(pl.col("game_clock_s"))
     )
-    # Regular-season weeks left after this one (17-week seasons through 2020, 18 since).
-    weeks_in_season = 17 if season <= 2020 else 18
+    # Regular-season weeks left after this one; none in the postseason.
+    weeks_left = pl.max_horizontal(season_calendar.regular_season_weeks(pl.lit(season)) - week, 0)
+    regular_season = pl.col("season_type") == season_calendar.REGULAR_SEASON
     official_yards = pl.col("pass_result").is_in(["C", "S", "R"]) & pl.col("yards_official").is_not_null()
     yards = (
         pl.when(pl.col("pass_result") == "I")
@@ -200,7 +203,7 @@ def _situation_columns(season: int, week: int) -> list[pl.Expr]:
         pl.coalesce(to_endzone.cast(pl.Float64), from_tracking).alias("yards_to_endzone"),
         half_clock.alias("half_seconds_remaining"),
         pl.when(pl.col("home_team").is_not_null()).then(score_diff).alias("score_difference"),
-        pl.lit(max(weeks_in_season - week, 0)).alias("games_remaining"),
+        pl.when(regular_season).then(weeks_left).otherwise(0).alias("games_remaining"),
         yards.alias("yards_gained"),
         pl.when(official_yards)
         .then(pl.lit("plays_table"))

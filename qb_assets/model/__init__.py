@@ -1,2 +1,3 @@
-"""Training and evaluating the ``ml`` models on the feature store, and the rule that accepts a model
-for scoring. May import ``common``, ``io``, ``ingest``, ``features`` and ``ml``."""
+"""Training and evaluating the ``ml`` models on the feature store, the rule that accepts a model for
+scoring, and the model store (immutable versions, the accepted pointer, retention). May import
+``common``, ``io``, ``ingest``, ``features`` and ``ml``."""

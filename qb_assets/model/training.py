@@ -1,9 +1,17 @@
-"""Training the tracking model and its baselines from the lake: the glue between the feature store
-(Polars) and ``ml`` (PyTorch). The CLI and the Dagster assets call these functions.
+"""Training the two models and the baselines from the lake: the glue between the feature store (Polars)
+and ``ml`` (PyTorch). The CLI and the Dagster assets call these functions.
 
-The split is part of the artifact's config (seed, test weeks, fractions) and is recomputed
-deterministically from the game ids, so evaluation (``model.evaluation``) always tests on the plays
-training never saw.
+Two SBP models predict a league-average QB's yards from the same plays and split (docs on the score:
+README, "The score"):
+
+* the passing model reads only what the QB does not choose (the feature store's ``passing`` input set:
+  the situation, the whole field in a target-free order);
+* the execution model also reads the chosen target (the ``execution`` input set, today's inputs).
+
+A training run fits both and publishes them as ONE immutable version of the model store
+(``model.store``): the passing model's artifact at the version's root, the execution model's in
+``execution/``, and the game -> split table they share; the version is the content hash of both
+weights. The baselines, the evaluation (``model.evaluation``) and scoring use exactly that split.
 """
 
 from __future__ import annotations
@@ -17,8 +25,20 @@ import numpy as np
 from qb_assets.common.progress import Progress
 from qb_assets.features.schema import MIRROR_SIGN_CHANNELS, schema_hash
 from qb_assets.features.store import training_data
+from qb_assets.model.store import (
+    BASELINES_DIR,
+    DEFAULT_KEEP_VERSIONS,
+    SPLIT_FILE,
+    play_splits,
+    publish_folder,
+    publish_version,
+    split_table,
+)
 
 SPLITS = ("train", "validation", "test")
+# The two models of a version: the input set each reads and its folder inside the version.
+MODEL_INPUTS = {"passing": "passing", "execution": "execution"}
+MODEL_FOLDERS = {"passing": ".", "execution": "execution"}
 
 
 def train_config(**overrides):
@@ -29,54 +49,107 @@ def train_config(**overrides):
     return replace(TrainConfig(mirror_channels=MIRROR_SIGN_CHANNELS), **overrides)
 
 
-def train_model(lake: str, model_dir: str | Path, progress: Progress | None = None, **overrides) -> dict:
-    """Train the TCN + SBP model on every feature partition of ``lake``; writes the artifact.
+def model_dir(version_dir: str | Path, model: str) -> Path:
+    """The artifact folder of ``model`` ("passing" or "execution") inside a version folder."""
+    if model not in MODEL_FOLDERS:
+        raise ValueError(f"unknown model {model!r}; expected one of {', '.join(MODEL_FOLDERS)}")
+    return (Path(version_dir) / MODEL_FOLDERS[model]).resolve()
 
-    ``overrides`` set fields of ``ml.config.TrainConfig`` (epochs, device, seed, test_weeks, ...)."""
-    from ml.artifacts import save_artifact  # noqa: PLC0415
-    from ml.compare import sbp_pmf, test_rows  # noqa: PLC0415 - torch only when training
+
+def _fit_one(lake: str, model: str, config, progress: Progress | None) -> dict:
+    """Train one model on the lake's features; returns what its artifact needs and its test metrics."""
+    import torch  # noqa: PLC0415 - torch only when training
+
+    from ml.compare import sbp_pmf, test_rows  # noqa: PLC0415
     from ml.evaluate import pmf_metrics  # noqa: PLC0415
     from ml.inference import predict_raw, to_tensors  # noqa: PLC0415
     from ml.train import train_sbp  # noqa: PLC0415
 
-    config = train_config(**overrides)
-    data, _ = training_data(lake)
+    data, plays = training_data(lake, inputs=MODEL_INPUTS[model])
     if progress:
-        progress(f"training on {len(data.label):,} pass attempts from {data.meta['games']} games")
-    model, history, split = train_sbp(data, config, progress=progress)
+        progress(
+            f"training the {model} model on {len(data.label):,} pass attempts ({data.meta['games']} games)"
+        )
+    fitted, history, split = train_sbp(data, config, progress=progress)
     rows = test_rows(split)
-    import torch  # noqa: PLC0415
-
-    raw = predict_raw(model, to_tensors(data, rows, torch.device("cpu")))
-    test = pmf_metrics(sbp_pmf(raw, config), data.label[rows].astype(np.float64), seed=config.seed).as_dict()
+    test_tensors = to_tensors(data, rows, torch.device("cpu"))
+    bounds = {"lower": data.lower_yd[rows], "upper": data.upper_yd[rows]} if data.lower_yd is not None else {}
+    pmf = sbp_pmf(predict_raw(fitted, test_tensors), config, *test_tensors[4:6])
+    test = pmf_metrics(pmf, data.label[rows].astype(np.float64), seed=config.seed, **bounds).as_dict()
     counts = split_counts(split)
-    metrics = {"test": test, "split_plays": counts, "history": history}
-    save_artifact(model_dir, model, config, {**data.meta, "split_plays": counts}, metrics)
     return {
-        "model_dir": str(model_dir),
-        "feature_schema_hash": schema_hash(),
-        "test": test,
-        "split_plays": counts,
-        "epochs_run": len(history["epochs"]),
-        "refit_epochs": history.get("refit_epochs"),
-        "seconds": history["seconds"],
-        "device": history["device"],
+        "model": fitted,
+        "meta": {**data.meta, "split_plays": counts},
+        "metrics": {"test": test, "split_plays": counts, "history": history},
+        "split": split_table(plays["game_id"], split),
     }
 
 
-def train_baseline_models(
-    lake: str, model_dir: str | Path, baselines_dir: str | Path, progress: Progress | None = None
+def train_model(
+    lake: str,
+    model_root: str | Path,
+    progress: Progress | None = None,
+    keep_versions: int = DEFAULT_KEEP_VERSIONS,
+    **overrides,
 ) -> dict:
-    """Train the Gaussian head and the trees on the SBP artifact's split; save them to ``baselines_dir``."""
+    """Train the passing and the execution models on every feature partition of ``lake``; publish them
+    as one version ``MODEL_ROOT/<version>/`` (the candidate) and prune old versions (``model.store``).
+
+    ``overrides`` set fields of ``ml.config.TrainConfig`` (epochs, device, seed, test_weeks, ...)."""
+    from ml.artifacts import WEIGHTS_FILE, save_artifact, weights_hash  # noqa: PLC0415
+
+    config = train_config(**overrides)
+    fitted = {name: _fit_one(lake, name, config, progress) for name in MODEL_INPUTS}
+    if not fitted["passing"]["split"].equals(fitted["execution"]["split"]):
+        raise RuntimeError("the passing and execution models were split differently")
+
+    def fill(folder: Path) -> None:
+        for name, result in fitted.items():
+            save_artifact(model_dir(folder, name), result["model"], config, result["meta"], result["metrics"])
+        version = weights_hash(*(model_dir(folder, name) / WEIGHTS_FILE for name in MODEL_INPUTS))
+        for name, result in fitted.items():  # both records carry the version's name
+            save_artifact(
+                model_dir(folder, name),
+                result["model"],
+                config,
+                result["meta"],
+                result["metrics"],
+                version=version,
+            )
+        fitted["passing"]["split"].write_parquet(folder / SPLIT_FILE)
+
+    version_dir, pruned = publish_version(model_root, fill, keep_versions)
+    if progress:
+        progress(f"model version {version_dir.name} in {version_dir}; older versions pruned: {pruned}")
+    history = {name: result["metrics"]["history"] for name, result in fitted.items()}
+    return {
+        "model_version": version_dir.name,
+        "model_dir": str(version_dir),
+        "model_root": str(model_root),
+        "versions_pruned": pruned,
+        "feature_schema_hash": schema_hash(),
+        "test": {name: result["metrics"]["test"] for name, result in fitted.items()},
+        "split_plays": fitted["passing"]["metrics"]["split_plays"],
+        "epochs_run": {name: len(h["epochs"]) for name, h in history.items()},
+        "refit_epochs": {name: h.get("refit_epochs") for name, h in history.items()},
+        "seconds": round(sum(h["seconds"] for h in history.values()), 1),
+        "device": history["passing"]["device"],
+    }
+
+
+def train_baseline_models(lake: str, version_dir: str | Path, progress: Progress | None = None) -> dict:
+    """Train the Gaussian head and the trees on the passing model's inputs and the split the version was
+    trained on; publish them as ``VERSION/baselines/`` (replacing earlier ones)."""
     from ml.artifacts import load_artifact  # noqa: PLC0415
     from ml.compare import train_baselines  # noqa: PLC0415
-    from ml.train import config_split  # noqa: PLC0415
 
-    data, _ = training_data(lake)
-    _, config, _ = load_artifact(model_dir, data.meta["feature_schema_hash"])
-    baselines = train_baselines(data, config_split(data, config), config, progress)
-    baselines.save(baselines_dir, config, data.meta)
-    return {"baselines_dir": str(baselines_dir), "trees_rounds": int(baselines.trees.best_iteration or 0)}
+    data, plays = training_data(lake, inputs=MODEL_INPUTS["passing"])
+    _, config, _ = load_artifact(model_dir(version_dir, "passing"), data.meta["feature_schema_hash"])
+    baselines = train_baselines(data, play_splits(version_dir, plays["game_id"]), config, progress)
+    target = publish_folder(
+        Path(version_dir) / BASELINES_DIR, lambda folder: baselines.save(folder, config, data.meta)
+    )
+    return {"baselines_dir": str(target), "trees_rounds": int(baselines.trees.best_iteration or 0)}
 
 
 def split_counts(split: np.ndarray) -> dict[str, int]:

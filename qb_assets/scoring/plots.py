@@ -46,33 +46,31 @@ def pit_histograms(models: dict[str, dict]) -> bytes:
     return png_bytes(figure)
 
 
-def play_distribution(
-    grid_yd: np.ndarray,
-    density: np.ndarray,
-    thresholds: tuple[float, float],
+def play_distributions(
+    yards: np.ndarray,
+    pmfs: dict[str, np.ndarray],
+    goal_line_yd: float,
     actual_yd: float,
     title: str,
 ) -> bytes:
-    """A play's predicted yards density: the binned body, the two generalized-Pareto tails shaded,
-    the splice thresholds and the actual yards marked."""
-    lower, upper = thresholds
+    """A play's predicted yards, one step line per model (``pmfs``: name -> probabilities on the integer
+    ``yards``), capped at the goal line: the touchdown mass (everything at or beyond the end zone) is the
+    bar at ``goal_line_yd``. The actual yards are marked."""
     figure, axis = plt.subplots(figsize=(8, 3.6))
-    body = (grid_yd >= lower) & (grid_yd <= upper)
-    axis.fill_between(
-        grid_yd, density, where=body, step="mid", color="#4c72b0", alpha=0.75, label="binned body"
-    )
-    axis.fill_between(
-        grid_yd, density, where=grid_yd <= lower, color="#dd8452", alpha=0.8, label="lower GPD tail"
-    )
-    axis.fill_between(
-        grid_yd, density, where=grid_yd >= upper, color="#c44e52", alpha=0.8, label="upper GPD tail"
-    )
-    for threshold, name in ((lower, "t_L"), (upper, "t_U")):
-        axis.axvline(threshold, color="grey", linestyle=":", linewidth=1)
-        axis.text(threshold, density.max() * 1.02, name, ha="center", fontsize=8, color="grey")
+    colors = ("#4c72b0", "#dd8452", "#55a868")
+    inside = yards < goal_line_yd
+    for (name, pmf), color in zip(pmfs.items(), colors, strict=False):
+        axis.step(yards[inside], pmf[inside], where="mid", color=color, linewidth=1.6, label=f"{name} model")
+        touchdown = float(pmf[~inside].sum())
+        axis.bar(goal_line_yd, touchdown, width=1.4, color=color, alpha=0.45)
+        axis.text(
+            goal_line_yd, touchdown, f"{touchdown:.2f}", ha="center", va="bottom", fontsize=7, color=color
+        )
+    axis.axvline(goal_line_yd - 0.5, color="grey", linestyle="--", linewidth=1, label="goal line (touchdown)")
     axis.axvline(actual_yd, color="black", linewidth=2, label=f"actual: {actual_yd:+.0f} yd")
+    axis.set_xlim(max(float(yards.min()), -25.0), goal_line_yd + 3)
     axis.set_xlabel("yards gained")
-    axis.set_ylabel("density")
+    axis.set_ylabel("probability")
     axis.set_title(title, fontsize=9)
     axis.legend(fontsize=8, loc="upper right")
     return png_bytes(figure)
@@ -99,26 +97,19 @@ def weekly_chart(warehouse: str, qb: str, season: int) -> tuple[bytes, dict]:
     key = "passer_nfl_id = ?" if qb.isdigit() else "display_name = ?"
     con = connect(warehouse, read_only=True)
     try:
+        # The interval's ends on the 50-99 scale come from the view: one mapping, in the warehouse.
         rows = con.execute(
             f"""SELECT week, display_name, attempts_to_date, score_50_99_to_date,
-                       percentile_low_90_to_date, percentile_high_90_to_date, shrunk_percentile_to_date,
-                       league_mean
+                       score_50_99_low_90_to_date, score_50_99_high_90_to_date
                 FROM qb_weekly_trend WHERE season = ? AND {key} ORDER BY week""",
             [season, int(qb) if qb.isdigit() else qb],
         ).fetchall()
-        if not rows:
-            raise ValueError(f"{warehouse}: no scores for passer {qb!r} in season {season}")
-        # The interval's ends on the 50-99 scale, through the one mapping the warehouse defines.
-        ends = con.execute(
-            "SELECT passing_score(lo, lm), passing_score(hi, lm) "
-            "FROM (SELECT unnest(?) AS lo, unnest(?) AS hi, unnest(?) AS lm)",
-            [[r[4] for r in rows], [r[5] for r in rows], [r[7] for r in rows]],
-        ).fetchall()
     finally:
         con.close()
+    if not rows:
+        raise ValueError(f"{warehouse}: no scores for passer {qb!r} in season {season}")
     weeks = np.array([r[0] for r in rows])
-    score = np.array([r[3] for r in rows])
-    low, high = np.array([e[0] for e in ends]), np.array([e[1] for e in ends])
+    score, low, high = (np.array([r[i] for r in rows], dtype=float) for i in (3, 4, 5))
     name = rows[0][1] or qb
     title = f"{name}, {season}: passing score to date by week ({rows[-1][2]} attempts)"
     return weekly_scores(weeks, score, low, high, title), {

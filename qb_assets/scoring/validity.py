@@ -1,10 +1,12 @@
 """Does the score measure QB skill? Checks against a synthetic season's truth, from the warehouse.
 
-* Ranking: Spearman correlation between the starting QBs' season scores (shrunk percentile) and their
-  true skill (``true_ypa`` in the season's ``skills.parquet``: expected yards per attempt against
-  league-average receivers and defenses).
-* Reliability: split-half (odd weeks vs even weeks) correlation across QBs of the season score, next to
-  the same for the NFL passer rating on the same plays. A measure of skill repeats across halves.
+* Ranking: Spearman correlation between the starting QBs' season passing scores (``passing_score`` of
+  ``qb_season_scores``, shrunk with the season's measured priors) and their true skill (``true_ypa``
+  in the season's ``skills.parquet``: expected yards per attempt against league-average receivers and
+  defenses).
+* Reliability: split-half (odd weeks vs even weeks) correlation across QBs of the mean passing
+  percentile, next to the same for the NFL passer rating on the same plays. A measure of skill repeats
+  across halves.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from qb_assets.warehouse.load import connect
 # that completions, passing yards, touchdowns, interceptions and the passer rating have one definition.
 HALF_QUERY = """
 SELECT passer_nfl_id, week % 2 AS half, sum(attempts) AS attempts,
-       sum(sum_percentile) / sum(attempts) AS mean_percentile,
+       sum(sum_passing_percentile) / sum(attempts) AS mean_passing_percentile,
        sum(completions) / sum(attempts) AS completion_pct,
        sum(passing_yards) / sum(attempts) AS yards_per_attempt,
        nfl_passer_rating(sum(attempts), sum(completions), sum(passing_yards), sum(touchdowns),
@@ -67,7 +69,7 @@ def validity_report(
     con = connect(warehouse, read_only=True)
     try:
         season_scores = con.execute(
-            "SELECT passer_nfl_id, attempts, shrunk_percentile, nfl_passer_rating FROM qb_season_scores "
+            "SELECT passer_nfl_id, attempts, passing_score, nfl_passer_rating FROM qb_season_scores "
             "WHERE season = ? AND attempts >= ?",
             [season, min_attempts],
         ).fetchnumpy()
@@ -83,7 +85,7 @@ def validity_report(
         ["passer_nfl_id"],
         min_attempts // 2,
         {
-            "score": "mean_percentile",
+            "score": "mean_passing_percentile",
             "passer_rating": "passer_rating",
             "completion_pct": "completion_pct",
             "yards_per_attempt": "yards_per_attempt",
@@ -97,7 +99,7 @@ def validity_report(
 
     return {
         "starters_ranked": ranked.height,
-        "spearman_score_vs_true_skill": rank_corr("shrunk_percentile"),
+        "spearman_score_vs_true_skill": rank_corr("passing_score"),
         "spearman_passer_rating_vs_true_skill": rank_corr("nfl_passer_rating"),
         "qbs_in_both_halves": halves_report.pop("pairs"),
         **halves_report,

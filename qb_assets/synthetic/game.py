@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import polars as pl
 
@@ -13,16 +11,12 @@ from qb_assets.synthetic.motion import (
     BLOCK_ROUTE,
     COVERAGE_IS_MAN,
     COVERAGES,
-    ROUTE_NAMES,
-    Design,
     design_plays,
     draw_setup,
 )
 from qb_assets.synthetic.play import (
-    KIND_PASS,
     KIND_SACK,
     KIND_SCRAMBLE,
-    choose_target,
     draw_clock,
     game_situations,
     pick,
@@ -30,12 +24,13 @@ from qb_assets.synthetic.play import (
     to_frame,
 )
 from qb_assets.synthetic.post import finish_plays
+from qb_assets.synthetic.receivers import choose_target, receiver_truth
 from qb_assets.synthetic.truth import (
-    expected_yards,
     outcome_probabilities,
     sample_outcomes,
     yardage_parameters,
 )
+from qb_assets.synthetic.truth_tables import SimulatedPlays, receiver_rows, truth_rows
 from qb_assets.synthetic.writer import tracking_frame
 
 N_FRAMES = 320  # frame budget per play: 1 s pre-snap, up to 6 s to throw, 4 s of flight, a long run
@@ -152,26 +147,6 @@ def receiver_coverage(feat_all: dict, sk: dict) -> np.ndarray:
     return np.where(nearest >= 4, np.take_along_axis(sk["coverage"], np.clip(nearest - 4, 0, 6), axis=1), 0.0)
 
 
-@dataclass
-class SimulatedPlays:
-    """One game's dropbacks before they are written: situations, lineups, the designed motion, the QB's
-    decision and its truth, and the finished paths."""
-
-    sit: dict[str, np.ndarray]  # game_situations output (+ 'shotgun')
-    ids: np.ndarray  # (P, 22) nfl_ids in slot order
-    twelve: np.ndarray  # (P,) bool: 12 personnel (else 11)
-    base: np.ndarray  # (P,) bool: base defense (else nickel)
-    setup: tuple[np.ndarray, np.ndarray, np.ndarray]  # draw_setup output: shotgun, coverage, blitz
-    clock: dict[str, np.ndarray]  # draw_clock output (+ 'f_event')
-    design: Design
-    target: np.ndarray  # (P,) receiver index 0-4
-    feat: dict[str, np.ndarray]  # the chosen receiver's release features
-    probs: dict[str, tuple[np.ndarray, np.ndarray]]  # 'qb' and 'avg': (p_complete, p_interception)
-    params: dict[str, np.ndarray]  # yardage parameters
-    post: dict[str, np.ndarray]  # finish_plays output
-    result: np.ndarray  # (P,) pass result: C, I, IN, S (sack), R (scramble)
-
-
 def simulate_plays(rng: np.random.Generator, league: League, game: dict) -> SimulatedPlays:
     """Situations, lineups, motion, the QB's choice, its truth and the outcome of one game's dropbacks."""
     n = int(np.clip(rng.poisson(MEAN_DROPBACKS_PER_GAME), 50, 92))
@@ -187,29 +162,44 @@ def simulate_plays(rng: np.random.Generator, league: League, game: dict) -> Simu
     )
     feat_all = release_features(design.x, design.y, clock["f_event"], sit["los_x"])
     qb = {k: sk[k] for k in ("accuracy", "decision", "arm")}
-    target = choose_target(
-        rng.standard_normal((n, 5)),
-        feat_all,
-        qb,
+    rec, cov, eligible = (
         {"hands": sk["hands"], "yac": sk["yac"]},
         receiver_coverage(feat_all, sk),
-        sit["yards_to_endzone"],
         design.route != BLOCK_ROUTE,
     )
+    target = choose_target(
+        rng.standard_normal((n, 5)), feat_all, qb, rec, cov, sit["yards_to_endzone"], eligible
+    )
+    receivers = receiver_truth(feat_all, qb, rec, cov, sit["yards_to_endzone"], eligible)
     feat, probs, params = play_truth(feat_all, target, sk, sit["yards_to_endzone"])
     outcome = sample_outcomes(rng, probs["qb"][0], probs["qb"][1], params)
     post = finish_plays(rng, design.x, design.y, sit, clock, feat, target, outcome)
     kind = clock["kind"]
     result = np.select([kind == KIND_SACK, kind == KIND_SCRAMBLE], ["S", "R"], outcome["result"])
     return SimulatedPlays(
-        sit, ids, twelve, base, setup, clock, design, target, feat, probs, params, post, result
+        sit,
+        ids,
+        twelve,
+        base,
+        setup,
+        clock,
+        design,
+        target,
+        feat,
+        probs,
+        params,
+        post,
+        result,
+        receivers,
+        eligible,
     )
 
 
 def simulate_game(
-    rng: np.random.Generator, league: League, game: dict
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Tracking rows, plays.csv rows and truth rows of one game."""
+    rng: np.random.Generator, league: League, game: dict, with_tracking: bool = True
+) -> tuple[pl.DataFrame | None, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Tracking rows (None without ``with_tracking``: the truth alone, several times faster), plays.csv
+    rows, truth rows and receiver truth rows of one game. The tables are the same either way."""
     sim = simulate_plays(rng, league, game)
     sit = sim.sit
     n = sim.target.size
@@ -217,9 +207,11 @@ def simulate_game(
     home, visitor = game["homeTeamAbbr"], game["visitorTeamAbbr"]
     off_club = np.where(sit["offense_home"], home, visitor)
     def_club = np.where(sit["offense_home"], visitor, home)
-    tracking = _tracking_rows(rng, league, game, play_id, sim, (off_club, def_club))
+    tracking = (
+        _tracking_rows(rng, league, game, play_id, sim, (off_club, def_club)) if with_tracking else None
+    )
     plays = _plays_rows(game, play_id, sim, (off_club, def_club), league)
-    return tracking, plays, _truth_rows(game, play_id, sim)
+    return tracking, plays, truth_rows(game, play_id, sim), receiver_rows(game, play_id, sim)
 
 
 def _tracking_rows(  # noqa: PLR0917 (array plumbing: arguments follow the pipeline order)
@@ -259,54 +251,6 @@ def _tracking_rows(  # noqa: PLR0917 (array plumbing: arguments follow the pipel
         club,
         start_ms,
         rng,
-    )
-
-
-def _truth_rows(game: dict, play_id: np.ndarray, sim: SimulatedPlays) -> pl.DataFrame:
-    """Truth rows: per play the passer, target, outcome, the QB's and the league-average outcome
-    probabilities and expected yards, and the release features (null where the QB did not throw)."""
-    n = play_id.size
-    ids, target, probs, params, feat, post = sim.ids, sim.target, sim.probs, sim.params, sim.feat, sim.post
-    is_pass = sim.clock["kind"] == KIND_PASS
-    ey_qb = expected_yards(probs["qb"][0], probs["qb"][1], params)
-    ey_avg = expected_yards(probs["avg"][0], probs["avg"][1], params)
-    nan_if_not_pass = lambda v: np.where(is_pass, v, np.nan)  # noqa: E731
-    return (
-        pl.DataFrame(
-            {
-                "game_id": np.full(n, game["gameId"], dtype=np.int64),
-                "play_id": play_id.astype(np.int64),
-                "passer_nfl_id": ids[:, 0],
-                "target_nfl_id": np.where(is_pass, ids[np.arange(n), 6 + target], -1),
-                "target_route": pl.Series(
-                    np.asarray(ROUTE_NAMES)[sim.design.route[np.arange(n), target]]
-                ).set(pl.Series(~is_pass), None),
-                "pass_result": sim.result,
-                "yards": post["yards"],
-                "is_attempt": is_pass,
-                "p_complete_qb": nan_if_not_pass(probs["qb"][0]),
-                "p_interception_qb": nan_if_not_pass(probs["qb"][1]),
-                "p_complete_avg": nan_if_not_pass(probs["avg"][0]),
-                "p_interception_avg": nan_if_not_pass(probs["avg"][1]),
-                **{k: nan_if_not_pass(v.astype(float)) for k, v in params.items()},
-                "expected_yards_qb": nan_if_not_pass(ey_qb),
-                "expected_yards_avg": nan_if_not_pass(ey_avg),
-                "sep_yd": nan_if_not_pass(feat["sep_yd"]),
-                "n_def_2yd": nan_if_not_pass(feat["n_def_2yd"]),
-                "pressure_yd": nan_if_not_pass(feat["pressure_yd"]),
-                "room_yd": nan_if_not_pass(feat["room_yd"]),
-                "time_to_throw_s": nan_if_not_pass((sim.clock["f_event"] - 10) / 10.0),
-                "arrival_frame_id": np.where(is_pass, post["arrival_frame"] + 1, -1),
-            }
-        )
-        .with_columns(
-            pl.col(pl.Float64).fill_nan(None),
-            pl.when(pl.col("target_nfl_id") >= 0).then(pl.col("target_nfl_id")).alias("target_nfl_id"),
-            pl.when(pl.col("arrival_frame_id") >= 0)
-            .then(pl.col("arrival_frame_id"))
-            .alias("arrival_frame_id"),
-        )
-        .with_columns(pl.col("yards_to_endzone", "return_max").cast(pl.Int64))
     )
 
 

@@ -10,7 +10,6 @@ import numpy as np
 
 from qb_assets.ingest.schema import FIELD_WIDTH_YD, FRAME_SECONDS, OPPONENT_GOAL_LINE_X
 from qb_assets.synthetic.motion import N_REC, QB, REC, SNAP_INDEX
-from qb_assets.synthetic.truth import outcome_probabilities, yardage_parameters
 
 HASH_Y = np.array([23.58, FIELD_WIDTH_YD / 2.0, 29.73])
 KIND_PASS, KIND_SACK, KIND_SCRAMBLE = 0, 1, 2
@@ -146,40 +145,3 @@ def pick(feat: dict[str, np.ndarray], k: np.ndarray) -> dict[str, np.ndarray]:
     """The chosen receiver's column of every (P, 5) feature; (P,) features pass through."""
     rows = np.arange(k.size)
     return {name: (v[rows, k] if v.ndim == 2 else v) for name, v in feat.items()}
-
-
-def choose_target(  # noqa: PLR0917 (array plumbing: arguments follow the pipeline order)
-    rng_noise: np.ndarray,
-    feat: dict[str, np.ndarray],
-    qb: dict[str, np.ndarray],
-    rec: dict[str, np.ndarray],
-    cov: np.ndarray,
-    yards_to_endzone: np.ndarray,
-    eligible: np.ndarray,
-) -> np.ndarray:
-    """The QB's read: the receiver with the best perceived value, blurred by his decision skill.
-
-    `rng_noise` (P,5) standard normals (shared across QBs in the neutral set); `qb` skills (P,);
-    `rec` receiver skills (P,5); `cov` (P,5) coverage skill of each receiver's nearest defender;
-    `eligible` (P,5) False for a back or tight end who stayed in to block.
-    """
-    wide = {name: np.broadcast_to(v[:, None], cov.shape) for name, v in qb.items()}
-    full = {**feat, "pressure_yd": np.broadcast_to(feat["pressure_yd"][:, None], cov.shape)}
-    full["yards_to_endzone"] = np.broadcast_to(yards_to_endzone[:, None], cov.shape)
-    skill = {**wide, "hands": rec["hands"], "yac": rec["yac"], "coverage": cov}
-    p_c, p_i = outcome_probabilities(full, skill)
-    yp = yardage_parameters(full, skill)
-    mean_yac = (1.0 - yp["yac_p0"]) * (
-        (1.0 - yp["yac_break_w"]) * yp["yac_shape"] * yp["yac_scale"]
-        + yp["yac_break_w"] * yp["yac_break_scale"]
-    )
-    gain = np.minimum(feat["air_yards"] + mean_yac, yards_to_endzone[:, None])
-    value = p_c * (UTILITY_BASE + UTILITY_PER_YD * gain) - UTILITY_INT * p_i
-    sigma = UTILITY_NOISE * np.exp(-0.38 * qb["decision"])[:, None]
-    return np.argmax(np.where(eligible, value + sigma * rng_noise, -np.inf), axis=1)
-
-
-UTILITY_BASE = 5.0
-UTILITY_PER_YD = 0.52
-UTILITY_INT = 25.0
-UTILITY_NOISE = 1.6

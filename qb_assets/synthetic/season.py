@@ -8,8 +8,14 @@
 * ``truth.parquet``: one row per dropback with the true yards distribution of the pass, for the QB
   who threw it (``*_qb``) and for a league-average QB in the same pre-release situation (``*_avg``),
   evaluable with `truth_cdf` / `truth_integer_pmf` (family documented in `synthetic_truth`);
-* ``skills.parquet``: every player's latent skills, and for QBs their true expected yards per attempt
-  against league-average receivers and defenses (``true_ypa``).
+* ``truth_receivers.parquet``: per pass attempt and receiver slot, the probability that the passer and
+  that a league-average passer throw to him and the outcome distribution of such a throw: with it the
+  field-conditioned truth (a league-average QB's outcome from the same field) is known
+  (``synthetic.oracle``);
+* ``skills.parquet``: every player's latent skills, and for QBs two truths against league-average
+  receivers and defenses: ``true_ypa``, the expected yards per attempt (an interception counts minus
+  its return), and ``true_anya``, the expected (passing yards + 20 touchdowns - 45 interceptions) per
+  attempt, the adjusted net yards per attempt of the box score without sacks.
 
 The league, schedule and each game draw from their own child of ``SeedSequence([seed, season])``, so
 the same arguments give byte-identical files and games are independent streams.
@@ -36,33 +42,39 @@ from qb_assets.synthetic.league import (
 )
 from qb_assets.synthetic.motion import BLOCK_ROUTE, design_plays, draw_setup
 from qb_assets.synthetic.play import (
-    choose_target,
     draw_clock,
     game_situations,
     pick,
     release_features,
     to_frame,
 )
+from qb_assets.synthetic.receivers import choose_target
 from qb_assets.synthetic.truth import (
     SUPPORT_YD,
     conditional_means,
     outcome_probabilities,
+    touchdown_given_completion,
     truth_cdf,
     truth_integer_pmf,
     truth_mean,
     yardage_parameters,
 )
 
-__all__ = ["SUPPORT_YD", "generate_season", "qb_true_ypa", "truth_cdf", "truth_integer_pmf", "truth_mean"]
+__all__ = ["SUPPORT_YD", "generate_season", "qb_true_skill", "truth_cdf", "truth_integer_pmf", "truth_mean"]
 
 GAMES_COLUMNS = ("gameId", "season", "week", "gameDate", "gameTimeEastern", "homeTeamAbbr", "visitorTeamAbbr")
 NEUTRAL_PLAYS = 3000
 
 
-def qb_true_ypa(
+# ANY/A's weights: a touchdown pass is worth 20 yards, an interception costs 45.
+TOUCHDOWN_YD, INTERCEPTION_YD = 20.0, 45.0
+
+
+def qb_true_skill(
     league: League, seed_seq: np.random.SeedSequence, n_plays: int = NEUTRAL_PLAYS
 ) -> pl.DataFrame:
-    """Each QB's true expected yards per attempt against league-average receivers, line and defense.
+    """Each QB's true expected yards per attempt (``true_ypa``) and adjusted yards per attempt
+    (``true_anya``) against league-average receivers, line and defense.
 
     One neutral set of pass plays (all other skills 0) is simulated once; every QB then reads it with
     his own skills (the same random draws: common random numbers, so differences are skill alone).
@@ -87,9 +99,10 @@ def qb_true_ypa(
     flat_zero = np.zeros(n_plays * n_rec)
     params = yardage_parameters(flat, {"yac": flat_zero})
     mean_comp, mean_ret = (m.reshape(n_plays, n_rec) for m in conditional_means(params))
+    touchdown = touchdown_given_completion(params).reshape(n_plays, n_rec)
     qbs = league.players.filter(pl.col("role") == "QB")
     rows = np.arange(n_plays)
-    out = []
+    ypa, anya = [], []
     for nfl_id in qbs["nflId"].to_list():  # per QB (about 64), each vectorized over the neutral plays
         qb = {
             name: np.full(n_plays, league.skill(np.array([nfl_id]), name)[0])
@@ -106,8 +119,28 @@ def qb_true_ypa(
         )
         feat = pick(feat_all, target)
         p_c, p_i = outcome_probabilities(feat, {**qb, "hands": zeros, "coverage": zeros})
-        out.append(float(np.mean(p_c * mean_comp[rows, target] - p_i * mean_ret[rows, target])))
-    return qbs.select(pl.col("nflId").alias("nfl_id")).with_columns(pl.Series("true_ypa", out))
+        comp, ret, td = mean_comp[rows, target], mean_ret[rows, target], touchdown[rows, target]
+        ypa.append(float(np.mean(p_c * comp - p_i * ret)))
+        anya.append(float(np.mean(p_c * (comp + TOUCHDOWN_YD * td) - INTERCEPTION_YD * p_i)))
+    return qbs.select(pl.col("nflId").alias("nfl_id")).with_columns(
+        pl.Series("true_ypa", ypa), pl.Series("true_anya", anya)
+    )
+
+
+def _simulate_week(league: League, games: list, tracking_path: Path | None):
+    """Simulate the week's ``games`` ((seed sequence, schedule row) pairs) and, with a
+    ``tracking_path``, write their tracking to it. Yields (plays, truth, receivers, tracking rows)."""
+    handle = tracking_path.open("wb") if tracking_path is not None else None
+    try:
+        for index, (seed_seq, game) in enumerate(games):
+            rng = np.random.default_rng(seed_seq)
+            tracking, plays, truth, receivers = simulate_game(rng, league, game, handle is not None)
+            if handle is not None:
+                tracking.write_csv(handle, include_header=index == 0, float_precision=2)
+            yield plays, truth, receivers, tracking.height if tracking is not None else 0
+    finally:
+        if handle is not None:
+            handle.close()
 
 
 def generate_season(  # noqa: PLR0917 (the public contract's signature)
@@ -117,9 +150,11 @@ def generate_season(  # noqa: PLR0917 (the public contract's signature)
     games_per_week: int = 16,
     seed: int = 0,
     progress: Progress | None = None,
+    with_tracking: bool = True,
 ) -> dict:
     """Write a synthetic season (see the module docstring) and return a summary:
-    games, plays, dropbacks, tracking_rows, files, seconds."""
+    games, plays, dropbacks, tracking_rows, files, seconds. ``with_tracking=False`` writes everything but
+    the tracking files (the truth, skills and tables are identical), for studies of the truth alone."""
     started = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -129,22 +164,19 @@ def generate_season(  # noqa: PLR0917 (the public contract's signature)
     league = build_league(np.random.default_rng(league_seq))
     schedule = build_schedule(season, weeks, games_per_week, np.random.default_rng(schedule_seq))
     game_seqs = games_seq.spawn(schedule.height)
-    plays, truths, files = [], [], []
+    plays, truths, receiver_truths, files = [], [], [], []
     tracking_rows = 0
     for week in weeks:
-        path = out / f"tracking_week_{week}.csv"
-        files.append(path.name)
-        with path.open("wb") as handle:
-            first = True
-            for i, game in enumerate(schedule.iter_rows(named=True)):
-                if game["week"] != week:
-                    continue
-                tracking, game_plays, truth = simulate_game(np.random.default_rng(game_seqs[i]), league, game)
-                tracking.write_csv(handle, include_header=first, float_precision=2)
-                first = False
-                tracking_rows += tracking.height
-                plays.append(game_plays)
-                truths.append(truth)
+        week_games = [(game_seqs[i], game) for i, game in enumerate(schedule.iter_rows(named=True))]
+        week_games = [(seq, game) for seq, game in week_games if game["week"] == week]
+        path = out / f"tracking_week_{week}.csv" if with_tracking else None
+        for game_plays, truth, receivers, rows in _simulate_week(league, week_games, path):
+            plays.append(game_plays)
+            truths.append(truth)
+            receiver_truths.append(receivers)
+            tracking_rows += rows
+        if path is not None:
+            files.append(path.name)
         if progress is not None:
             progress(
                 f"week {week}: {tracking_rows:,} tracking rows so far ({time.perf_counter() - started:.1f} s)"
@@ -154,9 +186,17 @@ def generate_season(  # noqa: PLR0917 (the public contract's signature)
     all_plays.write_csv(out / "plays.csv")
     players_csv(league).write_csv(out / "players.csv")
     pl.concat(truths).write_parquet(out / "truth.parquet")
-    skills = skills_table(league).join(qb_true_ypa(league, neutral_seq), on="nfl_id", how="left")
+    pl.concat(receiver_truths).write_parquet(out / "truth_receivers.parquet")
+    skills = skills_table(league).join(qb_true_skill(league, neutral_seq), on="nfl_id", how="left")
     skills.write_parquet(out / "skills.parquet")
-    files += ["games.csv", "plays.csv", "players.csv", "truth.parquet", "skills.parquet"]
+    files += [
+        "games.csv",
+        "plays.csv",
+        "players.csv",
+        "truth.parquet",
+        "truth_receivers.parquet",
+        "skills.parquet",
+    ]
     return {
         "games": schedule.height,
         "plays": all_plays.height,

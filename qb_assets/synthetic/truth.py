@@ -158,10 +158,13 @@ def _as_grid(yards: np.ndarray | float, n: int) -> np.ndarray:
     return np.broadcast_to(arr, (n, arr.shape[1]))
 
 
-def _cdf_at_integers(k: np.ndarray, p: dict[str, np.ndarray]) -> np.ndarray:
+def _cdf_at_integers(k: np.ndarray, p: dict[str, np.ndarray], interceptions: bool = True) -> np.ndarray:
     p_inc = 1.0 - p["p_complete"] - p["p_interception"]
+    completed = p_inc * (k >= 0) + p["p_complete"] * _completion_cdf_int(k, p)
+    if not interceptions:
+        return completed
     interception = 1.0 - _return_cdf_int(-k - 1.0, p)  # P(-R <= k) = P(R >= -k)
-    return p["p_interception"] * interception + p_inc * (k >= 0) + p["p_complete"] * _completion_cdf_int(k, p)
+    return p["p_interception"] * interception + completed
 
 
 def truth_cdf(truth: pl.DataFrame, yards: np.ndarray | float, which: str = "qb") -> np.ndarray:
@@ -177,15 +180,19 @@ def truth_cdf(truth: pl.DataFrame, yards: np.ndarray | float, which: str = "qb")
     return _cdf_at_integers(np.floor(grid), p)
 
 
-def truth_integer_pmf(truth: pl.DataFrame, yards: np.ndarray | float, which: str = "qb") -> np.ndarray:
+def truth_integer_pmf(
+    truth: pl.DataFrame, yards: np.ndarray | float, which: str = "qb", interceptions: bool = True
+) -> np.ndarray:
     """True probability of each integer yardage per play (same broadcasting as `truth_cdf`).
 
     Over ``SUPPORT_YD`` (-110..110) every attempt's row sums to 1; non-integer yards have probability 0.
+    ``interceptions=False`` gives the completions' and incompletions' part only (rows sum to
+    1 - p_interception), for scores that rank an interception below every other outcome.
     """
     p = _columns(truth, which)
     grid = _as_grid(yards, truth.height)
     k = np.round(grid)
-    pmf = _cdf_at_integers(k, p) - _cdf_at_integers(k - 1.0, p)
+    pmf = _cdf_at_integers(k, p, interceptions) - _cdf_at_integers(k - 1.0, p, interceptions)
     return np.where(np.isclose(grid, k), pmf, 0.0)
 
 
@@ -205,6 +212,12 @@ def conditional_means(params: dict[str, np.ndarray]) -> tuple[np.ndarray, np.nda
     j = np.arange(0, 111, dtype=float)[None, :]
     ret_pmf = np.diff(_return_cdf_int(j, p), axis=1, prepend=0.0)
     return mean_comp, ret_pmf @ j[0]
+
+
+def touchdown_given_completion(params: dict[str, np.ndarray]) -> np.ndarray:
+    """P(a completion reaches the end zone) per play: the completion yards' mass at the goal line."""
+    p = {name: np.asarray(value, dtype=float) for name, value in params.items()}
+    return 1.0 - _completion_cdf_int(p["yards_to_endzone"] - 1.0, p)
 
 
 def expected_yards(

@@ -4,7 +4,8 @@ the QB passing score per game, season, split and week.
 One DuckDB file holds tables ``games``, ``players``, ``plays`` and ``play_scores`` (``sql/schema.sql``)
 and the views in ``sql/views/*.sql``. A load replaces one (season, week) partition inside one
 transaction: it deletes that partition's rows, inserts the new ones, upserts players by ``nfl_id`` and
-rebuilds the materialized aggregates of the touched season, so re-running a load is idempotent and a
+rebuilds the materialized aggregates of the touched season (among them ``score_priors``, the
+empirical-Bayes priors measured from the season's data), so re-running a load is idempotent and a
 failed load leaves the previous contents intact.
 
 Concurrency: DuckDB lets ONE process open a database file read-write (it holds a file lock), while any
@@ -17,15 +18,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from qb_assets.common.progress import Progress
+from qb_assets.common.project_files import project_file
 from qb_assets.io import lake as lake_io
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+# The repository's sql/, shipped in the wheel as package data (common/project_files.py).
+SQL_DIR = project_file("sql")
 SCHEMA_FILE = SQL_DIR / "schema.sql"
 VIEWS_DIR = SQL_DIR / "views"
 
@@ -37,6 +41,15 @@ UPSERT_TABLES = ("players",)
 LOADABLE_TABLES = ("games", "players", "plays", "play_scores")
 # The lake table that defines which partitions exist to load; the others are optional per partition.
 DRIVING_TABLE = "play_scores"
+# The materialized aggregates (table, the live view it copies), rebuilt in this order per season.
+MATERIALIZED = (
+    ("season_aggregates", "league_seasons"),
+    ("split_aggregates", "qb_split_stats"),
+    ("score_priors", "league_score_priors"),
+)
+# A play_scores column of the score before the passing/execution/decision redefinition: a warehouse
+# holding it cannot take today's play scores (nor can its scores be converted: the lake is rescored).
+RETIRED_SCORE_COLUMN = "percentile"
 
 
 def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -53,16 +66,34 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
     return con
 
 
-def view_files() -> list[Path]:
+def view_files() -> list[Traversable]:
     """The view definitions, in the order they are created (file name order: dependencies first)."""
-    return sorted(VIEWS_DIR.glob("*.sql"))
+    return sorted((f for f in VIEWS_DIR.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
 
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the tables (if absent) and macros, then (re)create every view. Idempotent."""
+    """Create the tables (if absent) and macros, then (re)create every view. Idempotent. A warehouse
+    built before the score's redefinition is refused with a ValueError saying how to rebuild it."""
+    _refuse_retired_schema(con)
     con.execute(SCHEMA_FILE.read_text())
     for path in view_files():
         con.execute(path.read_text())
+
+
+def _refuse_retired_schema(con: duckdb.DuckDBPyConnection) -> None:
+    columns = con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND table_name = 'play_scores'"
+    ).fetchall()
+    if (RETIRED_SCORE_COLUMN,) in columns:
+        path = con.execute(
+            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+        ).fetchone()[0]
+        raise ValueError(
+            f"{path}: play_scores has the retired column {RETIRED_SCORE_COLUMN!r} (the score before "
+            "passing_percentile, execution_percentile and decision_value); delete the warehouse file and "
+            "load it again from the rescored lake"
+        )
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
@@ -75,7 +106,7 @@ def _conform(
 ) -> pl.DataFrame:
     """``frame`` reduced to ``table``'s columns, with the partition keys filled in and checked."""
     if table == "players" and "position" not in frame.columns and "player_position" in frame.columns:
-        # The lake's canonical players table (tracking/formats.py) calls it player_position.
+        # The lake's canonical players table (qb_assets/ingest) calls it player_position.
         frame = frame.rename({"player_position": "position"})
     if table in PARTITIONED_TABLES:
         for key, value in (("season", season), ("week", week)):
@@ -84,25 +115,42 @@ def _conform(
             elif frame.height and (frame[key].is_null().any() or (frame[key] != value).any()):
                 # Rows of another partition would escape this partition's delete: no longer idempotent.
                 raise ValueError(f"{table}: rows outside partition season={season} week={week} ({key})")
-    columns = [c for c in table_columns(con, table) if c in frame.columns]
+    columns = table_columns(con, table)
+    absent = [c for c in columns if c not in frame.columns]
+    if absent:
+        _refuse_missing_required(con, table, absent)
+    columns = [c for c in columns if c in frame.columns]
     if table == "players":
         # One row per player: an upsert may not touch the same key twice in one statement.
         frame = frame.unique("nfl_id", keep="last", maintain_order=True)
     return frame.select(columns)
 
 
+def _refuse_missing_required(con: duckdb.DuckDBPyConnection, table: str, absent: list[str]) -> None:
+    """A clear error for a frame without a NOT NULL column (say, play scores written before the
+    score's redefinition) instead of DuckDB's constraint error from inside the transaction."""
+    required = con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND table_name = ? AND NOT is_nullable",
+        [table],
+    ).fetchall()
+    missing = [c for (c,) in required if c in absent]
+    if missing:
+        raise ValueError(f"{table}: the frame lacks the required column(s) {', '.join(missing)}")
+
+
 def refresh_aggregates(con: duckdb.DuckDBPyConnection, seasons: Iterable[int] | None = None) -> None:
-    """Rebuild the materialized aggregates (``season_aggregates``, ``split_aggregates``) of ``seasons``
-    (default: all) from their live views. The caller owns the transaction; ``load_partition`` calls
-    this inside its own, so the aggregates change atomically with the play scores."""
-    if seasons is None:
-        con.execute("DELETE FROM season_aggregates")
-        con.execute("DELETE FROM split_aggregates")
-        con.execute("INSERT INTO season_aggregates BY NAME SELECT * FROM league_seasons")
-        con.execute("INSERT INTO split_aggregates BY NAME SELECT * FROM qb_split_stats")
-        return
-    for season in sorted(set(seasons)):
-        for table, view in (("season_aggregates", "league_seasons"), ("split_aggregates", "qb_split_stats")):
+    """Rebuild the materialized aggregates (``season_aggregates``, ``split_aggregates`` and the
+    measured priors ``score_priors``) of ``seasons`` (default: all) from their live views, in
+    ``MATERIALIZED`` order (the priors read the other two). The caller owns the transaction;
+    ``load_partition`` calls this inside its own, so the aggregates change atomically with the play
+    scores."""
+    for table, view in MATERIALIZED:
+        if seasons is None:
+            con.execute(f"DELETE FROM {table}")
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view}")
+            continue
+        for season in sorted(set(seasons)):
             con.execute(f"DELETE FROM {table} WHERE season = ?", [season])
             con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view} WHERE season = ?", [season])
 
@@ -221,3 +269,19 @@ def partition_integrity(path: str | Path, season: int, week: int) -> dict[str, i
     finally:
         con.close()
     return {"duplicate_rows": duplicates, "scores_without_a_play": orphans}
+
+
+def season_model_versions(path: str | Path, season: int) -> dict[str, int]:
+    """The model versions that scored ``season``'s loaded passes, each with its number of play scores, in
+    version order (plays without a recorded version are not counted). More than one entry: the season
+    mixes models, as ``qb_season_scores.model_versions`` shows per passer."""
+    con = connect(path, read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT model_version, count(*) FROM play_scores WHERE season = ? AND model_version IS NOT NULL "
+            "GROUP BY model_version ORDER BY model_version",
+            [season],
+        ).fetchall()
+    finally:
+        con.close()
+    return dict(rows)

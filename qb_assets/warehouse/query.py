@@ -1,9 +1,14 @@
 """The read side of the warehouse (``qb-score query``): one read-only SQL statement against the
 warehouse, formatted as an aligned table, CSV or JSON (a list of row objects).
 
-The file is opened with ``read_only=True``, so DuckDB itself refuses any write; statements that would
-act outside the file even on a read-only connection (COPY, EXPORT, ATTACH, INSTALL, LOAD, ...) are
-refused before they run. Every refusal or failure is a ValueError with a one-line message.
+The statement sees the warehouse and nothing else. The connection is opened with ``read_only=True``,
+so DuckDB itself refuses any write, and with ``SANDBOX_CONFIG`` applied before the statement runs: no
+file, URL or other database outside the warehouse (``enable_external_access = false`` covers the
+table functions that read files, globs, ATTACH, COPY, EXPORT and extension installs), no extension
+auto-loading, and a locked configuration that no SET, RESET or PRAGMA can loosen. Statement kinds
+that only make sense outside the sandbox (COPY, EXPORT, ATTACH, INSTALL, LOAD, SET, PRAGMA, CALL, ...)
+are refused before they run, and only one statement runs. Every refusal or failure is a ValueError
+with a one-line message.
 """
 
 from __future__ import annotations
@@ -40,6 +45,19 @@ WRITE_STATEMENTS = {
     if hasattr(duckdb.StatementType, name)
 }
 READ_ONLY_PREFIX = "the warehouse is opened read-only"
+SANDBOX_PREFIX = "the query may read only the warehouse"
+# Applied when the connection opens, so they hold before the user's statement runs; lock_configuration
+# makes every other setting final (DuckDB refuses SET, RESET and setting PRAGMAs afterwards).
+SANDBOX_CONFIG = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "lock_configuration": True,
+}
+# How DuckDB says the sandbox stopped a statement: a PermissionException for a file, URL, database or
+# extension outside the warehouse, this message for a setting the lock keeps.
+LOCKED_CONFIGURATION = "the configuration has been locked"
 
 
 def _first_line(exc: BaseException) -> str:
@@ -58,13 +76,15 @@ def _execute(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[
     kind = statement.type
     if kind not in READ_STATEMENTS and kind not in WRITE_STATEMENTS:
         name = getattr(kind, "name", str(kind))
-        raise ValueError(f"{READ_ONLY_PREFIX}: {name} statements are not allowed here")
+        raise ValueError(f"{SANDBOX_PREFIX}: {name} statements are not allowed here")
     try:
         result = con.execute(statement.query)
         columns = [d[0] for d in result.description or []]
         return columns, result.fetchall()
     except duckdb.Error as exc:
         message = _first_line(exc)
+        if isinstance(exc, duckdb.PermissionException) or LOCKED_CONFIGURATION in message:
+            raise ValueError(f"{SANDBOX_PREFIX}: {message}") from exc
         if kind in WRITE_STATEMENTS or "read-only" in message:
             raise ValueError(f"{READ_ONLY_PREFIX}: {message}") from exc
         raise ValueError(f"query failed: {message}") from exc
@@ -137,14 +157,15 @@ def format_json(columns: list[str], rows: list[tuple]) -> str:
 
 
 def run_query(sql: str, warehouse: str, fmt: str = "table") -> str:
-    """Run one statement read-only against the warehouse file and return it formatted as ``fmt``."""
+    """Run one statement read-only, in the sandbox, against the warehouse file and return it formatted
+    as ``fmt``."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     path = Path(warehouse)
     if not path.is_file():
         raise ValueError(f"no warehouse file at {path} (build one with the warehouse load first)")
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        con = duckdb.connect(str(path), read_only=True, config=SANDBOX_CONFIG)
     except duckdb.Error as exc:
         # Typically the file lock of a running load (one read-write process excludes readers).
         raise ValueError(f"cannot open the warehouse {path} read-only: {_first_line(exc)}") from exc

@@ -1,4 +1,7 @@
--- qb_game_stats: sufficient statistics per passer x game (the input of qb_game_scores).
+-- qb_game_stats: sufficient statistics per passer x game (the input of qb_game_scores, and summed by
+-- the week, season and to-date statistics): attempts, heldout_attempts, sums (sum_*) and sums of squares
+-- (sum_sq_*, for the priors' within-passer variance) of the per-play values, the traditional line, and
+-- epa_plays / sum_epa over the plays that carry an EPA. The columns match stat_columns() (sql/schema.sql).
 CREATE OR REPLACE VIEW qb_game_stats AS
 SELECT
     passer_nfl_id,
@@ -11,10 +14,19 @@ SELECT
     min(defensive_team) AS opponent,
     count(*) AS attempts,
     count(*) FILTER (WHERE heldout) AS heldout_attempts,
-    sum(percentile) AS sum_percentile,
+    sum(passing_percentile) AS sum_passing_percentile,
+    sum(decision_value) AS sum_decision_value,
+    sum(decision_value * decision_value) AS sum_sq_decision_value,
+    sum(execution_residual) AS sum_execution_residual,
+    sum(execution_residual * execution_residual) AS sum_sq_execution_residual,
+    sum(execution_percentile) AS sum_execution_percentile,
+    sum(execution_percentile * execution_percentile) AS sum_sq_execution_percentile,
     sum(is_completion) AS completions,
     sum(completion_yards) AS passing_yards,
     sum(passing_td) AS touchdowns,
-    sum(is_interception) AS interceptions
+    sum(is_interception) AS interceptions,
+    sum(yards_over_expected) AS sum_yards_over_expected,
+    count(epa) AS epa_plays,
+    sum(epa) AS sum_epa
 FROM scored_passes
 GROUP BY passer_nfl_id, season, week, game_id;

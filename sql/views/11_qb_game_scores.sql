@@ -1,6 +1,6 @@
 -- qb_game_scores: one row per passer x game: passer_nfl_id, display_name, season, week, game_id,
--- game_date (null when the games table lacks the game), team, opponent, then the sufficient
--- statistics and score columns of the qb_scores macro (sql/schema.sql).
+-- game_date (null when the games table lacks the game), team, opponent, then the score columns of the
+-- qb_scores macro (sql/schema.sql), shrunk with the season's game-level priors.
 -- Qualified: at least min_attempts_game() attempts.
 CREATE OR REPLACE VIEW qb_game_scores AS
 SELECT
@@ -11,5 +11,5 @@ SELECT
     s.game_id,
     g.game_date,
     s.* EXCLUDE (passer_nfl_id, display_name, season, week, game_id)
-FROM qb_scores('qb_game_stats', min_attempts_game()) AS s
+FROM qb_scores('qb_game_stats', 'game', 'all', min_attempts_game()) AS s
 LEFT JOIN games AS g USING (game_id);

@@ -6,95 +6,28 @@ import math
 import re
 from pathlib import Path
 
-import dagster as dg
 import numpy as np
 import polars as pl
 import pytest
 
 from qb_assets.defs.features import play_features
 from qb_assets.defs.ingest import raw_tracking
-from qb_assets.defs.partitions import partition_key
+from qb_assets.defs.partitions import materialize_partition
 from qb_assets.defs.resources import LakeResource, TrackingSourceResource
 from qb_assets.features.schema import CHANNELS, MAX_FRAMES, SLOTS, schema_hash
-from qb_assets.features.store import build_features, build_partition_features, load_feature_arrays
+from qb_assets.features.store import (
+    build_features,
+    build_partition_features,
+    load_feature_arrays,
+    to_execution_order,
+)
 from qb_assets.ingest.pipeline import ingest_source
-from qb_assets.ingest.schema import PLAY_SCHEMA, TRACKING_SCHEMA
 from qb_assets.io import lake as lake_io
 from tests.conftest import REPO_ROOT
+from tests.features.hand_built import hand_built_play
 from tests.layouts import mirrored
 
 CH = {name: i for i, name in enumerate(CHANNELS)}
-
-
-def _row(nfl_id, frame, side, x, y, *, s=0.0, dir_deg=0.0, o=0.0):
-    heading = math.radians(dir_deg)
-    return {
-        "game_id": 2024090800,
-        "play_id": 1,
-        "nfl_id": nfl_id,
-        "frame_id": frame,
-        "side": side,
-        "x": x,
-        "y": y,
-        "s": s,
-        "a": 0.0,
-        "dis": s / 10,
-        "o": o,
-        "dir": dir_deg,
-        "vx": s * math.sin(heading),
-        "vy": s * math.cos(heading),
-        "ax": 0.0,
-        "ay": 0.0,
-        "event": None,
-    }
-
-
-def hand_built_play() -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Snap at frame 1, release at 3, arrival at 5. LOS x=30, ball y=26 at the snap."""
-    rows = []
-    for frame in range(1, 6):
-        rows.append(_row(1, frame, "offense", 26.0 + frame, 26.0, s=2.0, dir_deg=90.0))  # QB drifting to +x
-        rows.append(_row(2, frame, "offense", 37.0 + frame, 30.0))  # target: x=40 at release, 42 at arrival
-        rows.append(_row(3, frame, "offense", 29.0, 20.0))
-        rows.append(_row(4, frame, "defense", 38.0 + frame, 30.5 + (0.5 if frame == 5 else 0.0)))
-        rows.append(_row(5, frame, "defense", 29.5, 26.0))  # on the QB at the release, behind the LOS
-        rows.append(_row(None, frame, "football", 30.0, 26.0))
-    tracking = (
-        pl.DataFrame(rows)
-        .with_columns(
-            pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("time"),
-            pl.lit("ABC").alias("club"),
-            pl.lit(None, dtype=pl.String).alias("position"),
-            pl.lit(None, dtype=pl.String).alias("display_name"),
-        )
-        .select([pl.col(c).cast(t) for c, t in TRACKING_SCHEMA.items()])
-    )
-    play = {c: None for c in PLAY_SCHEMA} | {
-        "game_id": 2024090800,
-        "play_id": 1,
-        "season": 2024,
-        "week": 1,
-        "passer_nfl_id": 1,
-        "target_nfl_id": 2,
-        "snap_frame_id": 1,
-        "release_frame_id": 3,
-        "arrival_frame_id": 5,
-        "end_frame_id": 5,
-        "line_of_scrimmage_x": 30.0,
-        "pass_result": "C",
-        "yards_gained": 14.0,
-        "air_yards": 12.0,
-        "time_to_throw_s": 0.2,
-        "down": 3,
-        "yards_to_go": 7,
-        "yards_to_endzone": 80.0,
-        "quarter": 2,
-        "half_seconds_remaining": 100,
-        "score_difference": -3,
-        "games_remaining": 17,
-    }
-    plays = pl.DataFrame([play]).select([pl.col(c).cast(t) for c, t in PLAY_SCHEMA.items()])
-    return tracking, plays
 
 
 def test_hand_built_play_every_feature() -> None:
@@ -106,6 +39,9 @@ def test_hand_built_play_every_feature() -> None:
         "feature_quarantined": 0,
         "frames_truncated": 0,
         "players_dropped": 0,
+        "plays_without_receiving_options": 0,
+        "options_by_position": 0,
+        "options_by_alignment": 2,  # no positions: players 2 and 3 stand wide of the line at the snap
     }
     f = features.row(0, named=True)
     assert f["time_to_throw_s"] == pytest.approx(0.2)
@@ -126,8 +62,12 @@ def test_hand_built_play_every_feature() -> None:
     assert f["is_deep"] is False and f["time_to_throw_bucket"] == "under_2_5s"
     assert f["situation_known"] is True and f["down"] == 3 and f["score_difference"] == -3
     assert f["n_frames"] == 3 and f["frames_truncated"] is False
-    assert f["slot_nfl_id"][:3] == [1, 2, 3] and f["slot_nfl_id"][11:13] == [4, 5]
-    tensor = features["tensor"].to_numpy()[0]
+    # Stored in the passing order (defense by distance to the QB at the snap: player 5 first); the
+    # execution (v1) order puts the defense by distance to the target at the release: player 4 first.
+    assert f["slot_nfl_id"][:3] == [1, 2, 3] and f["slot_nfl_id"][11:13] == [5, 4]
+    order = np.array([f["execution_slot_order"]])
+    assert to_execution_order(np.array([f["slot_nfl_id"]]), order)[0, 11:13].tolist() == [4, 5]
+    tensor = to_execution_order(features["tensor"].to_numpy(), order)[0]
     qb_t0 = tensor[0, 0]
     assert qb_t0[CH["x_from_los_yd"]] == pytest.approx(-3.0)  # x=27 at the snap
     assert qb_t0[CH["y_from_ball_at_snap_yd"]] == pytest.approx(0.0)
@@ -138,6 +78,9 @@ def test_hand_built_play_every_feature() -> None:
     assert not tensor[3:].any()  # padding after the release
     assert not tensor[:, 3:11].any() and not tensor[:, 13:].any()  # absent slots
     assert f["slot_present"] == [True, True, True] + [False] * 8 + [True, True] + [False] * 9
+    stored = features["tensor"].to_numpy()[0]
+    assert stored[2, 12, CH["y_from_ball_at_snap_yd"]] == pytest.approx(4.5)  # player 4, passing slot 12
+    np.testing.assert_array_equal(stored[:, [11, 12]], tensor[:, [12, 11]])
 
 
 def test_throwaway_goes_to_feature_quarantine() -> None:
@@ -147,16 +90,6 @@ def test_throwaway_goes_to_feature_quarantine() -> None:
     )
     assert features.height == 0 and quarantine["reason"].to_list() == ["no_target"]
     assert stats["feature_rows"] + stats["feature_quarantined"] == stats["pass_attempts"] == 1
-
-
-@pytest.fixture(scope="module")
-def real_features(real_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pl.DataFrame]:
-    root = tmp_path_factory.mktemp("features")
-    (root / "src").mkdir()
-    (root / "src" / "week14.csv").write_bytes((real_dir / "bdb2021_week14_game2018120600.csv").read_bytes())
-    ingest_source(root / "src", root / "lake")
-    build_features(str(root / "lake"))
-    return root / "lake", lake_io.scan_table(root / "lake", "features").collect()
 
 
 def _appendix() -> dict[int, int]:
@@ -186,30 +119,61 @@ def test_real_game_defenders_near_target_match_the_appendix(real_features) -> No
     assert len(common) >= 60 and agree >= 0.90
 
 
+def _distances(tensor: np.ndarray, frame: int, anchor: int, slots: list[int]) -> list[float]:
+    """Distances of ``slots`` to the ``anchor`` slot at ``frame`` of one play's tensor."""
+    xy = [CH["x_from_los_yd"], CH["y_from_ball_at_snap_yd"]]
+    return [float(np.hypot(*(tensor[frame, s, xy] - tensor[frame, anchor, xy]))) for s in slots]
+
+
+def _assert_padding_and_absent_slots(arrays) -> None:
+    for i in range(len(arrays.n_frames)):
+        present, n = arrays.slot_present[i], arrays.n_frames[i]
+        assert not arrays.tensor[i, n:].any(), "padding must be zero"
+        assert not arrays.tensor[i][:, ~present].any(), "absent slots must be zero"
+        assert arrays.tensor[i, :n][:, present].any(axis=(0, 2)).all()
+
+
 def test_slot_order_and_padding_invariants(real_features) -> None:
-    _, features = real_features
-    tensor = features["tensor"].to_numpy()
-    n_frames = features["n_frames"].to_numpy()
-    present = np.array(features["slot_present"].to_list())
-    ids = np.array(features["slot_nfl_id"].to_list())
+    lake, _ = real_features
+    arrays = load_feature_arrays(str(lake))  # the execution (v1) order
+    tensor, n_frames, present, ids = arrays.tensor, arrays.n_frames, arrays.slot_present, arrays.slot_nfl_id
     assert tensor.shape[1:] == (MAX_FRAMES, len(SLOTS), len(CHANNELS))
-    assert (ids[:, 0] == features["passer_nfl_id"].to_numpy()).all()
-    assert (ids[:, 1] == features["target_nfl_id"].to_numpy()).all()
-    x, y = CH["x_from_los_yd"], CH["y_from_ball_at_snap_yd"]
-    for i in range(len(features)):
-        assert not tensor[i, n_frames[i] :].any(), "padding must be zero"
-        assert not tensor[i][:, ~present[i]].any(), "absent slots must be zero"
-        assert tensor[i, : n_frames[i]][:, present[i]].any(axis=(0, 2)).all()
+    assert (ids[:, 0] == arrays.plays["passer_nfl_id"].to_numpy()).all()
+    assert (ids[:, 1] == arrays.plays["target_nfl_id"].to_numpy()).all()
+    _assert_padding_and_absent_slots(arrays)
+    snap_kept = ~arrays.plays["frames_truncated"].to_numpy()  # frame 0 is the snap
+    for i in range(len(n_frames)):
         offense = [s for s in range(2, 11) if present[i, s]]
-        qb = tensor[i, 0, 0, [x, y]]
-        d_qb = [np.hypot(*(tensor[i, 0, s, [x, y]] - qb)) for s in offense]
-        assert d_qb == sorted(d_qb)
-        last = n_frames[i] - 1
+        d_qb = _distances(tensor[i], 0, 0, offense)
+        assert d_qb == sorted(d_qb) or not snap_kept[i]
         defense = [s for s in range(11, 22) if present[i, s]]
-        target = tensor[i, last, 1, [x, y]]
-        d_target = [np.hypot(*(tensor[i, last, s, [x, y]] - target)) for s in defense]
+        d_target = _distances(tensor[i], n_frames[i] - 1, 1, defense)
         assert d_target == sorted(d_target)
     assert (present[:, 0] & present[:, 1]).all()
+
+
+def test_passing_slot_order_and_padding_invariants(real_features) -> None:
+    lake, features = real_features
+    arrays = load_feature_arrays(str(lake), inputs="passing")
+    assert np.array_equal(arrays.tensor, features["tensor"].to_numpy())  # stored in the passing order
+    tensor, n_frames, present = arrays.tensor, arrays.n_frames, arrays.slot_present
+    assert (arrays.slot_nfl_id[:, 0] == arrays.plays["passer_nfl_id"].to_numpy()).all()
+    _assert_padding_and_absent_slots(arrays)
+    options = arrays.plays["receiving_options"].to_numpy()
+    snap_kept = ~arrays.plays["frames_truncated"].to_numpy()
+    x = CH["x_from_los_yd"]
+    for i in range(len(n_frames)):
+        last = n_frames[i] - 1
+        depth = tensor[i, last, 1 : 1 + options[i], x].tolist()
+        assert depth == sorted(depth, reverse=True), "options deepest first at the release"
+        assert depth == pytest.approx(
+            [arrays.plays[f"option_{k}_depth_at_release_yd"][i] for k in range(1, 1 + options[i])]
+        )
+        rest = [s for s in range(1 + options[i], 11) if present[i, s]]
+        defense = [s for s in range(11, 22) if present[i, s]]
+        if snap_kept[i]:
+            assert _distances(tensor[i], 0, 0, rest) == sorted(_distances(tensor[i], 0, 0, rest))
+            assert _distances(tensor[i], 0, 0, defense) == sorted(_distances(tensor[i], 0, 0, defense))
 
 
 def test_long_plays_keep_the_last_frames(real_features) -> None:
@@ -246,10 +210,10 @@ def test_loading_refuses_another_schema(real_features, tmp_path: Path) -> None:
 
 
 def test_dagster_materializes_features_with_passing_checks(real_source: Path, tmp_path: Path) -> None:
-    result = dg.materialize(
+    result = materialize_partition(
         [raw_tracking, play_features],
-        partition_key=partition_key(2018, 14),
-        instance=dg.DagsterInstance.ephemeral(),
+        2018,
+        14,
         resources={
             "tracking_source": TrackingSourceResource(uri=str(real_source)),
             "lake": LakeResource(root=str(tmp_path / "lake")),

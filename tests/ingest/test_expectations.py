@@ -59,3 +59,10 @@ def test_plays_suite_flags_keys_and_missing_releases(canonical) -> None:
         .alias("release_frame_id")
     )
     assert _failed_columns(plays_suite(broken)) == ["game_id,play_id", "release_frame_if_attempt"]
+
+
+def test_plays_suite_flags_a_season_type_and_negative_games_remaining(canonical) -> None:
+    _, plays = canonical
+    negative = pl.when(pl.col("play_id") == 83).then(-1).otherwise(pl.col("games_remaining"))
+    broken = plays.with_columns(negative.alias("games_remaining"), pl.lit("PRE").alias("season_type"))
+    assert _failed_columns(plays_suite(broken)) == ["games_remaining", "season_type"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from qb_assets.ingest.formats import LAYOUTS, LayoutError, detect_layout, week_from_game_date
+from qb_assets.ingest.formats import LAYOUTS, LayoutError, detect_layout
 from qb_assets.ingest.pipeline import ingest_source
 from qb_assets.io import lake as lake_io
 from tests.conftest import qb_score
@@ -87,12 +87,6 @@ def test_forced_format_mismatch_exits_2(real_game: pl.DataFrame, tmp_path: Path)
     result = qb_score("ingest", str(src), "--lake", str(tmp_path / "lake"), "--format", "bdb2025")
     assert result.returncode == 2
     assert "missing columns: frameType" in result.stderr
-
-
-def test_week_from_calendar_date() -> None:
-    ids = pl.DataFrame({"g": [2017091004, 2018120600, 2019010600, 2021090900, 2022091100]})
-    weeks = ids.select(week_from_game_date(pl.col("g")).alias("week"))["week"].to_list()
-    assert weeks == [1, 14, 18, 1, 1]
 
 
 def test_tables_give_situation_offense_and_week(

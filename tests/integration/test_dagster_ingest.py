@@ -12,7 +12,7 @@ import pytest
 
 from qb_assets.defs.definitions import defs
 from qb_assets.defs.ingest import raw_tracking
-from qb_assets.defs.partitions import partition_key
+from qb_assets.defs.partitions import materialize_partition
 from qb_assets.defs.resources import LakeResource, TrackingSourceResource
 from tests.conftest import REPO_ROOT, write_csv
 
@@ -34,10 +34,10 @@ def test_dagster_cli_validates_the_workspace() -> None:
 
 
 def _materialize(source: Path, lake: Path) -> dg.ExecuteInProcessResult:
-    return dg.materialize(
+    return materialize_partition(
         [raw_tracking],
-        partition_key=partition_key(2018, 14),
-        instance=dg.DagsterInstance.ephemeral(),
+        2018,
+        14,
         resources={
             "tracking_source": TrackingSourceResource(uri=str(source)),
             "lake": LakeResource(root=str(lake)),
@@ -84,10 +84,10 @@ def test_blocking_check_fails_on_impossible_speeds(real_game: pl.DataFrame, tmp_
 
 
 def test_partition_without_files_fails_loudly(real_source: Path, tmp_path: Path) -> None:
-    result = dg.materialize(
+    result = materialize_partition(
         [raw_tracking],
-        partition_key=partition_key(2018, 3),
-        instance=dg.DagsterInstance.ephemeral(),
+        2018,
+        3,
         resources={
             "tracking_source": TrackingSourceResource(uri=str(real_source)),
             "lake": LakeResource(root=str(tmp_path)),
@@ -103,3 +103,22 @@ def test_partition_without_files_fails_loudly(real_source: Path, tmp_path: Path)
 def test_resource_rejects_unknown_layout(bad_layout: str, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="bdb1999"):
         TrackingSourceResource(uri=str(tmp_path), layout=bad_layout).open()
+
+
+def test_accounting_check_blocks_a_partition_that_lost_a_play(
+    real_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qb_assets.ingest import normalize  # noqa: PLC0415 - patched for this test only
+
+    infer_direction = normalize.infer_direction
+    monkeypatch.setattr(
+        normalize,
+        "infer_direction",
+        lambda tracking, plays: infer_direction(tracking, plays).filter(pl.col("play_id") != 83),
+    )
+    result = _materialize(real_source, tmp_path / "lake")
+    assert not result.success
+    assert _checks(result)["plays_accounted_for"] is False
+    check = next(e for e in result.get_asset_check_evaluations() if e.check_name == "plays_accounted_for")
+    assert check.metadata["plays_in"].value == 73
+    assert check.metadata["plays_unaccounted"].value == 1

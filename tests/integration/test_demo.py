@@ -59,9 +59,14 @@ def test_demo_embedded_default_runs_the_whole_graph(tmp_path: Path) -> None:
     summary = json.loads(result.stdout[: result.stdout.index("\n}") + 2])
     assert summary["plays_in"] == summary["plays_accepted"] > 2000
     assert summary["feature_rows"] + summary["feature_quarantined"] < summary["plays_in"]  # attempts only
-    assert "| sbp |" in result.stdout and "| oracle |" in result.stdout
-    evaluation = json.loads((workdir / "models" / "evaluation.json").read_text())
-    assert evaluation["models"]["oracle"]["nll"] < evaluation["models"]["marginal"]["nll"]
+    for row in ("| passing |", "| passing_oracle |", "| execution |", "| execution_oracle |"):
+        assert row in result.stdout
+    # The evaluation belongs to the model version, which the demo promoted to the accepted one.
+    accepted = json.loads((workdir / "models" / "sbp" / "accepted.json").read_text())["model_version"]
+    evaluation = json.loads((workdir / "models" / "sbp" / accepted / "evaluation.json").read_text())
+    for name in ("passing", "execution"):
+        assert evaluation["models"][f"{name}_oracle"]["nll"] < evaluation["models"]["marginal"]["nll"]
+    assert f"| {accepted} (candidate) |" in result.stdout  # the model versions table
     with dg.DagsterInstance.from_config(str(workdir / "dagster_home")) as instance:
         for asset in (
             "raw_tracking",
@@ -70,6 +75,7 @@ def test_demo_embedded_default_runs_the_whole_graph(tmp_path: Path) -> None:
             "sbp_model",
             "baseline_models",
             "model_evaluation",
+            "promoted_model",
         ):
             assert instance.get_latest_materialization_event(dg.AssetKey(asset)) is not None, asset
         assert all(run.is_success for run in instance.get_runs())

@@ -16,7 +16,7 @@ import yaml
 from dagster._core.instance.config import dagster_instance_config
 
 from qb_assets.defs.ingest import raw_tracking
-from qb_assets.defs.partitions import partition_key
+from qb_assets.defs.partitions import materialize_partition
 from qb_assets.defs.resources import LakeResource, TrackingSourceResource
 from tests.conftest import REPO_ROOT
 
@@ -85,8 +85,8 @@ def test_runs_are_stored_in_postgres(postgres: int, real_source: Path, tmp_path:
     # The production storage as written; ECS and S3 compute logs need AWS and stay out of this test.
     (home / "dagster.yaml").write_text(yaml.safe_dump({"storage": production["storage"]}))
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        result = dg.materialize(
-            [raw_tracking], partition_key=partition_key(2018, 14), instance=instance,
+        result = materialize_partition(
+            [raw_tracking], 2018, 14, instance=instance,
             resources={"tracking_source": TrackingSourceResource(uri=str(real_source)),
                        "lake": LakeResource(root=str(tmp_path / "lake"))},
         )  # fmt: skip

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import boto3
 import dagster as dg
+import polars as pl
 import pytest
 import requests
 import yaml
@@ -132,10 +133,46 @@ def test_lake_on_s3(s3_endpoint, real_source: Path, tmp_path: Path) -> None:
     features = build_features(lake)
     assert features["feature_rows"] == build_features(str(tmp_path / "local"))["feature_rows"]
     assert lake_io.scan_table(lake, "features").collect()["tensor"].to_numpy().shape[1:] == (60, 22, 10)
-    # Re-writing a partition replaces the object: still one file per partition.
+    # Re-ingesting publishes a new version and deletes the one it replaced: one file per table.
     ingest_source(real_source, lake)
-    keys = [
-        o["Key"]
-        for o in boto3.client("s3").list_objects_v2(Bucket="lake", Prefix="qb-score/plays/")["Contents"]
+    assert _keys("lake", "qb-score/plays/") == [
+        lake_io.partition_files(lake, "plays")[0].removeprefix("s3://lake/")
     ]
-    assert keys == ["qb-score/plays/season=2018/week=14/data.parquet"]
+    assert _keys("lake", "qb-score/_manifests/") == [
+        "qb-score/_manifests/season=2018/week=14/feature_quarantine+features.json",
+        "qb-score/_manifests/season=2018/week=14/games+players+plays+quarantine+tracking.json",
+    ]
+
+
+def _keys(bucket: str, prefix: str) -> list[str]:
+    return [
+        o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
+    ]
+
+
+def test_a_rejected_partition_on_s3_leaves_the_previous_one(s3_endpoint) -> None:
+    boto3.client("s3").create_bucket(Bucket="wap")
+    lake = "s3://wap/lake"
+
+    def tables(value: int) -> dict[str, pl.DataFrame]:
+        return {"plays": pl.DataFrame({"a": [value]}), "games": pl.DataFrame({"a": [value, value]})}
+
+    def read(table: str) -> list[int]:
+        return lake_io.scan_table(lake, table).collect()["a"].to_list()
+
+    lake_io.publish_partition(lake, 2024, 1, tables(1))
+    before = _keys("wap", "lake/")
+    staged_games: list[list[int]] = []
+
+    def verify(staged: lake_io.PartitionVersion) -> list[str]:
+        staged_games.append(staged.read("games")["a"].to_list())  # the checks read the staged objects
+        return ["games_expectations"]
+
+    with pytest.raises(lake_io.PartitionRejected, match="games_expectations failed"):
+        lake_io.publish_partition(lake, 2024, 1, tables(2), verify=verify)
+    assert staged_games == [[2, 2]]
+    assert (read("plays"), read("games")) == ([1], [1, 1])
+    assert _keys("wap", "lake/") == before  # the staged objects are gone, the manifest is the old one
+    lake_io.publish_partition(lake, 2024, 1, tables(3))
+    assert (read("plays"), read("games")) == ([3], [3, 3])
+    assert len(_keys("wap", "lake/")) == len(before) == 3  # two tables and the manifest

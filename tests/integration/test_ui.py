@@ -19,6 +19,7 @@ import pytest
 import requests
 from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError
 
+from qb_assets.defs.partitions import add_partitions
 from qb_assets.synthetic.season import generate_season
 from tests.conftest import REPO_ROOT
 
@@ -39,6 +40,8 @@ def dagster_dev(tmp_path_factory: pytest.TempPathFactory):
     home = root / "dagster_home"
     home.mkdir()
     shutil.copyfile(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        add_partitions(instance, [(2024, 1)])  # seasons are dynamic partitions: the run's must exist
     port = _free_port()
     env = {
         **os.environ,
@@ -144,7 +147,7 @@ def test_asset_graph_page_renders_in_headless_chromium(dagster_dev, tmp_path: Pa
         f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1400,900", "--virtual-time-budget=20000",
     ]  # fmt: skip
     groups = {"ingestion": ["raw_tracking"], "features": ["play_features"],
-              "model": ["training_set", "sbp_model", "baseline_models", "model_evaluation"],
+              "model": ["training_set", "sbp_model", "baseline_models", "model_evaluation", "promoted_model"],
               "scores": ["play_scores", "warehouse"]}  # fmt: skip
     for group, assets in groups.items():
         command = [CHROMIUM, *flags, "--dump-dom", f"{base}/{group}"]

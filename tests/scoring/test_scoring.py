@@ -22,7 +22,9 @@ def test_play_scores(small_season, trained_model: Path) -> None:
     scores = lake_io.scan_table(lake, "play_scores").collect()
     features = lake_io.scan_table(lake, "features").collect()
     assert summary["plays_scored"] == scores.height == features.height
-    assert scores["percentile"].is_between(0.0, 1.0).all()
+    for column in ("passing_percentile", "execution_percentile"):
+        assert scores[column].is_between(0.0, 1.0).all()
+    assert scores["decision_value"].is_between(-0.5, 0.5).all()
     ordered = scores.select(
         (pl.col("q05") <= pl.col("q25"))
         & (pl.col("q25") <= pl.col("predicted_median"))
@@ -35,9 +37,12 @@ def test_play_scores(small_season, trained_model: Path) -> None:
     assert scores["model_version"].unique().to_list() == [record["model_version"]]
     # An incompletion's percentile is where 0 yards falls: below every completion of 1+ yards in the
     # same play's distribution, so incompletions score lower than completions on average.
-    by_result = dict(scores.group_by("pass_result").agg(pl.col("percentile").mean()).iter_rows())
+    by_result = dict(scores.group_by("pass_result").agg(pl.col("passing_percentile").mean()).iter_rows())
     assert by_result["I"] < by_result["C"]
-    assert scores.filter(pl.col("pass_result") == "IN")["percentile"].max() < by_result["C"]
+    # An interception scores 0 in both percentiles, whatever its return.
+    intercepted = scores.filter(pl.col("pass_result") == "IN")
+    assert intercepted.height and (intercepted["passing_percentile"] == 0).all()
+    assert (intercepted["execution_percentile"] == 0).all()
 
 
 def test_explain_draws_the_play(small_season, trained_model: Path, tmp_path: Path) -> None:
@@ -60,7 +65,8 @@ def test_explain_draws_the_play(small_season, trained_model: Path, tmp_path: Pat
     assert result.returncode == 0, result.stderr[-2000:]
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
     info = json.loads(result.stdout)
-    assert 0.0 <= info["percentile"] <= 1.0 and f"play {play_id}" in info["title"]
+    assert 0.0 <= info["passing_percentile"] <= 1.0 and 0.0 <= info["execution_percentile"] <= 1.0
+    assert -0.5 <= info["decision_value"] <= 0.5 and f"play {play_id}" in info["title"]
 
 
 def test_validity_report_on_the_small_season(small_season, trained_model: Path, tmp_path: Path) -> None:
@@ -74,4 +80,4 @@ def test_validity_report_on_the_small_season(small_season, trained_model: Path, 
     for name in ("score", "passer_rating", "completion_pct", "yards_per_attempt"):
         assert -1.0 <= report[f"split_half_{name}"] <= 1.0
     # The truth's own percentile score is the ceiling: it must rank QBs better than chance.
-    assert 0.0 < oracle_ceilings(source / "truth.parquet", source / "skills.parquet")["realised"] <= 1.0
+    assert 0.0 < oracle_ceilings(source)["execution_realised"] <= 1.0

@@ -18,7 +18,7 @@ from qb_assets.ingest.expectations import plays_suite, tracking_suite
 from qb_assets.ingest.pipeline import ingest_source
 from qb_assets.ingest.schema import OPPONENT_GOAL_LINE_X
 from qb_assets.io import lake as lake_io
-from qb_assets.synthetic.oracle import expected_percentiles, oracle_ceilings
+from qb_assets.synthetic.oracle import mid_percentiles, oracle_ceilings
 from qb_assets.synthetic.season import SUPPORT_YD, generate_season, truth_cdf, truth_integer_pmf
 
 TRACKING_COLUMNS = [
@@ -26,23 +26,6 @@ TRACKING_COLUMNS = [
     "x", "y", "s", "a", "dis", "o", "dir", "event",
 ]  # fmt: skip
 ATTEMPTS = ("C", "I", "IN")
-
-
-@pytest.fixture(scope="session")
-def season(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    out = tmp_path_factory.mktemp("synthetic_season")
-    summary = generate_season(out, season=2024, weeks=range(1, 5), games_per_week=16, seed=0)
-    return out, summary
-
-
-@pytest.fixture(scope="session")
-def plays(season) -> pl.DataFrame:
-    return pl.read_csv(season[0] / "plays.csv")
-
-
-@pytest.fixture(scope="session")
-def truth(season) -> pl.DataFrame:
-    return pl.read_parquet(season[0] / "truth.parquet")
 
 
 @pytest.fixture(scope="session")
@@ -150,16 +133,20 @@ def test_oracle_percentile_score_ceilings(season, truth: pl.DataFrame) -> None:
     attempts = truth.filter(pl.col("is_attempt"))
     # A league-average passer's expected mid-point percentile under his own distribution is exactly 1/2,
     # play by play; the passers' own truths move it both ways.
-    np.testing.assert_allclose(expected_percentiles(attempts, "league_average"), 0.5, atol=1e-9)
-    own = expected_percentiles(attempts, "qb")
+    grid = SUPPORT_YD.astype(float)
+    league = truth_integer_pmf(attempts, grid, "league_average")
+    np.testing.assert_allclose((league * mid_percentiles(league)).sum(axis=1), 0.5, atol=1e-9)
+    own = (truth_integer_pmf(attempts, grid, "qb") * mid_percentiles(league)).sum(axis=1)
     assert own.min() < 0.49 and own.max() > 0.51 and abs(own.mean() - 0.5) < 0.01
-    ceilings = oracle_ceilings(season[0] / "truth.parquet", season[0] / "skills.parquet")
+    ceilings = oracle_ceilings(season[0])
     assert ceilings["starters"] == 32
     # With the outcome noise averaged away the truth ranks the starters far better than four weeks of
     # outcomes let it; the noise is the sampling noise of a mean of about uniform percentiles.
-    assert ceilings["noise_free"] > 0.7 and ceilings["noise_free"] > ceilings["realised"]
-    uniform_noise_sd = (1 / 12) ** 0.5 / ceilings["mean_attempts"] ** 0.5
-    assert 0.6 * uniform_noise_sd < ceilings["noise_sd"] < 1.3 * uniform_noise_sd
+    for score in ("execution", "passing"):
+        assert ceilings[f"{score}_noise_free"] > 0.7
+        assert ceilings[f"{score}_noise_free"] > ceilings[f"{score}_realised"]
+        uniform_noise_sd = (1 / 12) ** 0.5 / ceilings["mean_attempts"] ** 0.5
+        assert 0.6 * uniform_noise_sd < ceilings[f"{score}_noise_sd"] < 1.3 * uniform_noise_sd
 
 
 def test_outcomes_depend_on_pre_release_tracking(truth: pl.DataFrame) -> None:

@@ -1,0 +1,27 @@
+"""The fabricated two-week warehouse (tests/warehouse/fabricated.py), loaded once per module."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qb_assets.warehouse import load as wh
+from tests.warehouse.fabricated import SEASON, partition_tables
+
+
+@pytest.fixture(scope="module")
+def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb"
+    for week in (1, 2):
+        wh.load_partition(path, SEASON, week, partition_tables(week))
+    return path
+
+
+@pytest.fixture
+def warehouse(built_warehouse: Path, tmp_path: Path) -> Path:
+    """A private copy of the two-week warehouse (loading it once per module keeps the tests fast)."""
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(built_warehouse, path)
+    return path
