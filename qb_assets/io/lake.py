@@ -254,10 +254,21 @@ def partition_files(
     as local paths or s3:// URIs. Raises FileNotFoundError naming a partition that is not published."""
     storage = open_storage(lake)
     keys_of: dict[tuple[int, int], list[str]] = {}
-    for season, week, tables, key in _manifest_index(storage):
-        if table in tables:
-            keys_of.setdefault((season, week), []).append(key)
-    wanted = sorted(keys_of) if partitions is None else list(partitions)
+    if partitions is None:
+        for season, week, tables, key in _manifest_index(storage):
+            if table in tables:
+                keys_of.setdefault((season, week), []).append(key)
+        wanted = sorted(keys_of)
+    else:
+        # Only the asked partitions' manifest folders are listed: a reader of one week (every load and
+        # scoring step) must not pay for a listing of the whole lake.
+        wanted = list(partitions)
+        with ThreadPoolExecutor(min(_READ_THREADS, max(1, len(wanted)))) as pool:
+            listed = pool.map(lambda key: _partition_manifest_keys(storage, *key), wanted)
+            for partition, keys in zip(wanted, listed, strict=True):
+                mine = [key for key in keys if table in _MANIFEST_KEY.search(key).group(3).split("+")]
+                if mine:
+                    keys_of[partition] = mine
     missing = [key for key in wanted if key not in keys_of]
     if missing:
         season, week = missing[0]

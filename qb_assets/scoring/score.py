@@ -111,9 +111,10 @@ def score_partition(lake: str, version_dir: str | Path, season: int, week: int) 
 def _expected_points(lake: str, season: int, week: int) -> pl.DataFrame:
     """The partition's plays' EPA from the lake's play table (null where the source has none, or the
     lake holds the features without the plays they were built from)."""
-    if (season, week) not in lake_io.list_partitions(lake, "plays"):
+    try:
+        plays = lake_io.scan_table(lake, "plays", [(season, week)])
+    except FileNotFoundError:
         return pl.DataFrame(schema={"game_id": pl.Int64, "play_id": pl.Int64, "epa": pl.Float64})
-    plays = lake_io.scan_table(lake, "plays", [(season, week)])
     if "epa" not in plays.collect_schema().names():  # ingested before the play table carried EPA
         return plays.select("game_id", "play_id", pl.lit(None, dtype=pl.Float64).alias("epa")).collect()
     return plays.select("game_id", "play_id", pl.col("epa").cast(pl.Float64)).collect()
