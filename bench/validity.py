@@ -76,20 +76,22 @@ SEASON_COLUMNS = (
 )
 
 
-def build_season(folder: Path, seed: int, epochs: int, test_weeks: list[int]) -> dict:
+def build_season(folder: Path, seed: int, args: argparse.Namespace) -> dict:
     """Generate, ingest, featurize, train and score one season in ``folder`` (reusing finished steps);
     returns the models' held-out evaluation (both models and their oracles)."""
     source, lake, models = folder / "source", folder / "lake", folder / "models"
     started = time.perf_counter()
     if not (source / "skills.parquet").exists():
-        generate_season(source, season=SEASON, weeks=range(1, 18), games_per_week=16, seed=seed)
-    if not lake_io.list_partitions(lake, "features") if lake.exists() else True:
+        weeks = parse_int_ranges(args.weeks)
+        generate_season(source, season=SEASON, weeks=weeks, games_per_week=args.games_per_week, seed=seed)
+    if not (lake.exists() and lake_io.list_partitions(lake, "features")):
         ingest_source(source, lake)
         build_features(str(lake))
     print(f"seed {seed}: data ready ({time.perf_counter() - started:.0f} s)", flush=True)
     version = folder / "version.txt"
     if not version.exists():
-        trained = train_model(str(lake), models, epochs=epochs, test_weeks=tuple(test_weeks))
+        test_weeks = tuple(parse_int_ranges(args.test_weeks))
+        trained = train_model(str(lake), models, epochs=args.epochs, test_weeks=test_weeks)
         version.write_text(trained["model_dir"])
     version_dir = Path(version.read_text())
     print(f"seed {seed}: models trained ({time.perf_counter() - started:.0f} s)", flush=True)
@@ -144,9 +146,8 @@ def _load_oracle(folder: Path, path: Path, weeks: list[int]) -> None:
 def season_table(path: Path) -> pl.DataFrame:
     con = connect(path, read_only=True)
     try:
-        frame = con.execute(
-            f"SELECT {', '.join(SEASON_COLUMNS)} FROM qb_season_scores WHERE season = ?", [SEASON]
-        ).pl()
+        query = f"SELECT {', '.join(SEASON_COLUMNS)} FROM qb_season_scores WHERE season = {SEASON}"
+        frame = pl.from_arrow(con.sql(query).to_arrow_table())
     finally:
         con.close()
     return frame
@@ -234,6 +235,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="11-16", help="generator seeds, one season each (default 11-16)")
     parser.add_argument("--workdir", type=Path, default=None, help="keep the seasons here (else a temp dir)")
+    parser.add_argument("--weeks", default="1-17", help="weeks of each generated season (default 1-17)")
+    parser.add_argument("--games-per-week", type=int, default=16)
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--test-weeks", default="14-17")
     parser.add_argument("--min-attempts", type=int, default=200, help="starters with at least this many")
@@ -244,7 +247,7 @@ def main() -> None:
     try:
         for seed in parse_int_ranges(args.seeds):
             folder = work / f"seed_{seed}"
-            evaluation = build_season(folder, seed, args.epochs, parse_int_ranges(args.test_weeks))
+            evaluation = build_season(folder, seed, args)
             report = season_report(folder, args.min_attempts)
             seasons.append({"seed": seed, **report, "evaluation": evaluation["models"]})
             print(
