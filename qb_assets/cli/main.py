@@ -20,6 +20,8 @@ from qb_assets.io.files import SourceError
 from qb_assets.model.store import DEFAULT_KEEP_VERSIONS
 from qb_assets.warehouse.query import FORMATS
 
+# nflfastR play-by-play: a file, not a tracking folder (qb_assets/ingest/pbp_ingest.py).
+PBP_FORMAT = "nflfastr"
 EXIT_INPUT_ERROR = 1
 EXIT_LAYOUT_ERROR = 2
 
@@ -54,8 +56,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from qb_assets.ingest.pbp_ingest import ingest_pbp, is_pbp_file  # noqa: PLC0415
     from qb_assets.ingest.pipeline import ingest_source  # noqa: PLC0415
 
+    if args.format == PBP_FORMAT or (args.format == "auto" and is_pbp_file(args.source)):
+        return _print_json(ingest_pbp(args.source, args.lake, progress=_log))
     return _print_json(ingest_source(args.source, args.lake, layout=args.format, progress=_log))
 
 
@@ -66,9 +71,19 @@ def cmd_features(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from qb_assets.model.situation import MODE_SITUATION, train_situation_model  # noqa: PLC0415
     from qb_assets.model.training import train_model  # noqa: PLC0415
 
     overrides = {"epochs": args.epochs, "device": args.device, "seed": args.seed, "refit": args.refit}
+    if args.mode == MODE_SITUATION:
+        if not args.train_seasons:
+            raise ValueError("--mode situation needs --train-seasons (e.g. 2017-2018)")
+        seasons = parse_int_ranges(args.train_seasons)
+        return _print_json(
+            train_situation_model(args.lake, args.model_root, seasons, _log, args.keep, **overrides)
+        )
+    if args.train_seasons:
+        raise ValueError("--train-seasons is for --mode situation; tracking models split by --test-weeks")
     if args.test_weeks:
         overrides["test_weeks"] = tuple(parse_int_ranges(args.test_weeks))
     summary = train_model(args.lake, args.model_root, progress=_log, keep_versions=args.keep, **overrides)
@@ -114,11 +129,15 @@ def cmd_evaluate_pbp(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
+    from qb_assets.model.situation import MODE_SITUATION, model_mode  # noqa: PLC0415
     from qb_assets.model.store import resolve_model_dir  # noqa: PLC0415
     from qb_assets.scoring.score import score_lake  # noqa: PLC0415
+    from qb_assets.scoring.situation import score_situation_lake  # noqa: PLC0415
     from qb_assets.warehouse.load import load_lake  # noqa: PLC0415
 
-    summary = score_lake(args.lake, resolve_model_dir(args.model), progress=_log)
+    version_dir = resolve_model_dir(args.model)
+    situation = model_mode(version_dir) == MODE_SITUATION
+    summary = (score_situation_lake if situation else score_lake)(args.lake, version_dir, progress=_log)
     if args.warehouse:
         summary["warehouse"] = load_lake(args.lake, args.warehouse, progress=_log)
     return _print_json(summary)
@@ -161,11 +180,20 @@ def add_data_commands(commands: argparse._SubParsersAction) -> None:
     generate.add_argument("--seed", type=int, default=0)
     generate.set_defaults(run=cmd_generate)
 
-    ingest = commands.add_parser("ingest", help="ingest a folder of tracking files into the lake")
-    ingest.add_argument("source", help="folder of tracking/plays/games/players files (CSV, CSV.gz, Parquet)")
+    ingest = commands.add_parser(
+        "ingest", help="ingest a folder of tracking files, or a play-by-play file, into the lake"
+    )
+    ingest.add_argument(
+        "source",
+        help="folder of tracking/plays/games/players files (CSV, CSV.gz, Parquet), or one nflfastR "
+        "play-by-play file",
+    )
     ingest.add_argument("--lake", required=True, help="lake root folder")
     ingest.add_argument(
-        "--format", default="auto", choices=LAYOUT_CHOICES, help="force a layout (default: detect)"
+        "--format",
+        default="auto",
+        choices=(*LAYOUT_CHOICES, PBP_FORMAT),
+        help="force a layout, or nflfastr for play-by-play (default: detect)",
     )
     ingest.set_defaults(run=cmd_ingest)
 
@@ -193,6 +221,16 @@ def add_model_commands(commands: argparse._SubParsersAction) -> None:
         type=int,
         default=DEFAULT_KEEP_VERSIONS,
         help=f"newest versions to keep; the accepted one is always kept (default {DEFAULT_KEEP_VERSIONS})",
+    )
+    train.add_argument(
+        "--mode",
+        default="tracking",
+        choices=("tracking", "situation"),
+        help="tracking: the passing + execution models on the feature store (default); situation: the "
+        "situation-only model on the lake's play-by-play",
+    )
+    train.add_argument(
+        "--train-seasons", default=None, help="situation mode: the seasons fitted, e.g. 2017-2018"
     )
     train.add_argument("--epochs", type=int, default=60)
     train.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
