@@ -13,8 +13,8 @@ from the game id's date), ``week``, ``season_type``, ``posteam``, ``defteam`` (e
 ``score_differential``, ``yards_gained``, ``air_yards``, ``epa``, the flags ``sack``, ``interception``,
 ``incomplete_pass``, ``complete_pass``, ``pass_touchdown``, ``touchdown``, and the passer as
 ``passer_player_id``/``passer_player_name`` (or ``passer_id``/``passer``). Where a flag or the passer is
-absent or null, the description decides: ``INTERCEPTED``, ``incomplete``, ``TOUCHDOWN`` (not
-``NULLIFIED``, not after ``FUMBLES``), and the passer's name before ``pass``, ``sacked`` or ``spiked``.
+absent or null, the description decides (after ``REVERSED.`` when a replay overturned the ruling):
+``INTERCEPTED``, ``incomplete``, ``TOUCHDOWN`` (not ``NULLIFIED``, not after ``FUMBLES``), and the passer's name before ``pass``, ``sacked`` or ``spiked``.
 
 Passer identity: the id when the file has one, else the name as the description writes it
 (``T.Brady``). ``passer_nfl_id`` is the negative of a 53-bit hash of that key, so a play-by-play passer
@@ -186,7 +186,8 @@ def _clock(frame: pl.DataFrame) -> tuple[pl.Expr, pl.Expr]:
 
 
 def _results(frame: pl.DataFrame) -> dict[str, pl.Expr]:
-    desc = pl.col("desc")
+    # A replay reversal describes the overturned ruling first: the play that counts follows "REVERSED."
+    desc = pl.col("desc").str.replace(r"(?s)^.*REVERSED\.", "")
     sack = (
         pl.col("play_type_nfl") == "SACK" if "play_type_nfl" in frame.columns else _number(frame, "sack") == 1
     )

@@ -49,19 +49,24 @@ def score_situation_lake(
     partitions: Iterable[tuple[int, int]] | None = None,
     progress: Progress | None = None,
 ) -> dict:
-    """Score every play-by-play partition of ``lake`` (or the given ones) with a situation model."""
+    """Score every play-by-play partition of ``lake`` (or the given ones) with a situation model: one
+    prediction over all their plays (the model is small; per-partition calls would pay its setup each
+    time), then one ``play_scores`` partition written per week."""
     keys = list(partitions) if partitions is not None else pbp_partitions(lake)
     if not keys:
         raise FileNotFoundError(f"{lake}: no play-by-play partitions to score")
-    started, scored, heldout = time.perf_counter(), 0, 0
+    started = time.perf_counter()
+    scores = situation_scores(situation_attempts(lake, keys), version_dir)
+    by_week = scores.partition_by("season", "week", as_dict=True)
     for index, (season, week) in enumerate(keys, 1):
-        frame = score_situation_partition(lake, version_dir, season, week)
-        scored, heldout = scored + frame.height, heldout + int(frame["heldout"].sum())
+        frame = by_week.get((season, week), scores.clear())
+        lake_io.write_partition(lake, PLAY_SCORES_TABLE, season, week, frame)
         if progress:
             progress(f"[{index}/{len(keys)}] season {season} week {week}: {frame.height} plays scored")
     return {
-        "plays_scored": scored,
-        "heldout_plays": heldout,
+        "plays_scored": scores.height,
+        "heldout_plays": int(scores["heldout"].sum()),
+        "out_of_sample_plays": int(scores["out_of_sample"].sum()),
         "partitions": len(keys),
         "seconds": round(time.perf_counter() - started, 2),
     }
@@ -69,7 +74,15 @@ def score_situation_lake(
 
 def score_situation_partition(lake: str, version_dir: str | Path, season: int, week: int) -> pl.DataFrame:
     """Score one play-by-play partition with the situation model in ``version_dir`` and write it to
-    ``play_scores``; returns the scores. Refuses an artifact of another feature schema (``ArtifactError``)."""
+    ``play_scores``; returns the scores."""
+    frame = situation_scores(situation_attempts(lake, [(season, week)]), version_dir)
+    lake_io.write_partition(lake, PLAY_SCORES_TABLE, season, week, frame)
+    return frame
+
+
+def situation_scores(plays: pl.DataFrame, version_dir: str | Path) -> pl.DataFrame:
+    """The play_scores rows of ``situation_attempts``' plays under the situation model in
+    ``version_dir``. Refuses an artifact of another feature schema (``ArtifactError``)."""
     import torch  # noqa: PLC0415 - torch only when scoring
 
     from ml.artifacts import load_artifact  # noqa: PLC0415
@@ -77,7 +90,6 @@ def score_situation_partition(lake: str, version_dir: str | Path, season: int, w
     from ml.score import capped_predictions, capped_scores  # noqa: PLC0415
 
     version_dir = Path(version_dir)
-    plays = situation_attempts(lake, [(season, week)])
     data = situation_training_data(plays)
     model, config, record = load_artifact(version_dir, situation_schema_hash())
     tensors = to_tensors(data, np.arange(len(data.label)), torch.device("cpu"))
@@ -85,7 +97,8 @@ def score_situation_partition(lake: str, version_dir: str | Path, season: int, w
     passing = capped_scores(
         capped_predictions(model, config, tensors), yards, (plays["pass_result"] == "IN").to_numpy()
     )
-    frame = plays.select(
+    in_sample = sorted(fitted_seasons(version_dir))
+    return plays.select(
         *[c for c in PLAY_COLUMNS if c != "target_nfl_id"],
         pl.col("yards_gained").cast(pl.Float64),
         "air_yards",
@@ -104,8 +117,6 @@ def score_situation_partition(lake: str, version_dir: str | Path, season: int, w
         pl.lit(record["model_version"]).alias("model_version"),
         pl.lit(record["feature_schema_hash"]).alias("feature_schema_hash"),
         pl.Series("heldout", is_heldout(play_splits(version_dir, plays["game_id"]))),
-        pl.lit(season not in fitted_seasons(version_dir)).alias("out_of_sample"),
+        (~pl.col("season").is_in(in_sample)).alias("out_of_sample"),
         pl.lit(SOURCE).alias("source"),
     )
-    lake_io.write_partition(lake, PLAY_SCORES_TABLE, season, week, frame)
-    return frame

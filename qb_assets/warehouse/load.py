@@ -50,6 +50,8 @@ MATERIALIZED = (
 # A play_scores column of the score before the passing/execution/decision redefinition: a warehouse
 # holding it cannot take today's play scores (nor can its scores be converted: the lake is rescored).
 RETIRED_SCORE_COLUMN = "percentile"
+# The per-play numbers of the score: every play_scores frame has them (null where the source lacks one).
+SCORE_CONTRACT_COLUMNS = ("passing_percentile", "execution_percentile", "decision_value")
 # play_scores.source of rows that carry none (loaded before the column existed).
 TRACKING_SOURCE = "tracking"
 
@@ -136,6 +138,9 @@ def _refuse_missing_required(con: duckdb.DuckDBPyConnection, table: str, absent:
         "AND table_name = ? AND NOT is_nullable",
         [table],
     ).fetchall()
+    # The score's per-play columns are nullable (a situation-only score has no execution percentile
+    # and no decision value) but every play_scores frame must carry them, null or not.
+    required += [(c,) for c in SCORE_CONTRACT_COLUMNS if table == "play_scores" and (c,) not in required]
     missing = [c for (c,) in required if c in absent]
     if missing:
         raise ValueError(f"{table}: the frame lacks the required column(s) {', '.join(missing)}")
