@@ -14,7 +14,8 @@ from the game id's date), ``week``, ``season_type``, ``posteam``, ``defteam`` (e
 ``incomplete_pass``, ``complete_pass``, ``pass_touchdown``, ``touchdown``, and the passer as
 ``passer_player_id``/``passer_player_name`` (or ``passer_id``/``passer``). Where a flag or the passer is
 absent or null, the description decides (after ``REVERSED.`` when a replay overturned the ruling):
-``INTERCEPTED``, ``incomplete``, ``TOUCHDOWN`` (not ``NULLIFIED``, not after ``FUMBLES``), and the passer's name before ``pass``, ``sacked`` or ``spiked``.
+``INTERCEPTED``, ``incomplete``, ``TOUCHDOWN`` (not ``NULLIFIED``, not after ``FUMBLES``), and the
+passer's name before ``pass``, ``sacked`` or ``spiked``.
 
 Passer identity: the id when the file has one, else the name as the description writes it
 (``T.Brady``). ``passer_nfl_id`` is the negative of a 53-bit hash of that key, so a play-by-play passer

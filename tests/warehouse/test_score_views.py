@@ -242,14 +242,14 @@ def test_secondary_measures(warehouse: Path) -> None:
 # ---- the columns ----------------------------------------------------------------------------------------
 
 SCORES_OF_A_VIEW = (
-    "attempts heldout_attempts out_of_sample_attempts mean_passing_percentile mean_decision_value mean_execution_residual "
-    "mean_execution_percentile passing_score passing_score_variance passing_score_low_90 "
-    "passing_score_high_90 score_50_99 score_50_99_low_90 score_50_99_high_90 decision_score "
-    "shrunk_execution_residual execution_score execution_score_variance execution_score_low_90 "
-    "execution_score_high_90 league_passing_score league_execution_percentile passing_score_tau "
-    "prior_attempts_decision prior_attempts_execution_residual prior_attempts_execution qualified "
-    "completions completion_pct passing_yards yards_per_attempt touchdowns interceptions anya "
-    "yards_over_expected nfl_passer_rating epa_per_play"
+    "attempts heldout_attempts out_of_sample_attempts mean_passing_percentile mean_decision_value "
+    "mean_execution_residual mean_execution_percentile passing_score passing_score_variance "
+    "passing_score_low_90 passing_score_high_90 score_50_99 score_50_99_low_90 score_50_99_high_90 "
+    "decision_score shrunk_execution_residual execution_score execution_score_variance "
+    "execution_score_low_90 execution_score_high_90 league_passing_score league_execution_percentile "
+    "passing_score_tau prior_attempts_decision prior_attempts_execution_residual "
+    "prior_attempts_execution qualified completions completion_pct passing_yards yards_per_attempt "
+    "touchdowns interceptions anya yards_over_expected nfl_passer_rating epa_per_play"
 )
 TO_DATE = (
     "attempts_to_date mean_passing_percentile_to_date passing_score_to_date passing_score_low_90_to_date "
