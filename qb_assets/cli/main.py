@@ -17,7 +17,7 @@ from ml.errors import ArtifactError
 from qb_assets.common.ranges import parse_int_ranges
 from qb_assets.ingest.formats import LAYOUT_CHOICES, LayoutError
 from qb_assets.io.files import SourceError
-from qb_assets.model.store import DEFAULT_KEEP_VERSIONS
+from qb_assets.model.store import DEFAULT_KEEP_VERSIONS, resolve_model_dir
 from qb_assets.warehouse.query import FORMATS
 
 # nflfastR play-by-play: a file, not a tracking folder (qb_assets/ingest/pbp_ingest.py).
@@ -57,11 +57,19 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from qb_assets.ingest.pbp_ingest import ingest_pbp, is_pbp_file  # noqa: PLC0415
-    from qb_assets.ingest.pipeline import ingest_source  # noqa: PLC0415
+    from qb_assets.ingest.pipeline import ingest_problems, ingest_source  # noqa: PLC0415
 
     if args.format == PBP_FORMAT or (args.format == "auto" and is_pbp_file(args.source)):
-        return _print_json(ingest_pbp(args.source, args.lake, progress=_log))
-    return _print_json(ingest_source(args.source, args.lake, layout=args.format, progress=_log))
+        summary = ingest_pbp(args.source, args.lake, progress=_log)
+    else:
+        summary = ingest_source(args.source, args.lake, layout=args.format, progress=_log)
+    _print_json(summary)
+    # What was accepted is published; a cut file or a run that accepted nothing still fails the command.
+    problem = ingest_problems(summary)
+    if problem:
+        _log(f"qb-score: error: {problem}")
+        return EXIT_INPUT_ERROR
+    return 0
 
 
 def cmd_features(args: argparse.Namespace) -> int:
@@ -72,7 +80,7 @@ def cmd_features(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from qb_assets.model.situation import MODE_SITUATION, train_situation_model  # noqa: PLC0415
-    from qb_assets.model.training import train_model  # noqa: PLC0415
+    from qb_assets.model.training import train_baseline_models, train_model  # noqa: PLC0415
 
     overrides = {"epochs": args.epochs, "device": args.device, "seed": args.seed, "refit": args.refit}
     if args.mode == MODE_SITUATION:
@@ -87,6 +95,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.test_weeks:
         overrides["test_weeks"] = tuple(parse_int_ranges(args.test_weeks))
     summary = train_model(args.lake, args.model_root, progress=_log, keep_versions=args.keep, **overrides)
+    if args.baselines:  # the Gaussian head and the trees on the same split, for `evaluate` to compare
+        summary.update(train_baseline_models(args.lake, summary["model_dir"], progress=_log))
     return _print_json(summary)
 
 
@@ -100,7 +110,6 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from qb_assets.model.evaluation import evaluate_model, format_metrics_table  # noqa: PLC0415
-    from qb_assets.model.store import resolve_model_dir  # noqa: PLC0415
     from qb_assets.synthetic.oracle import truth_oracles  # noqa: PLC0415
 
     truth = Path(args.truth) if args.truth else None
@@ -130,7 +139,6 @@ def cmd_evaluate_pbp(args: argparse.Namespace) -> int:
 
 def cmd_score(args: argparse.Namespace) -> int:
     from qb_assets.model.situation import MODE_SITUATION, model_mode  # noqa: PLC0415
-    from qb_assets.model.store import resolve_model_dir  # noqa: PLC0415
     from qb_assets.scoring.score import score_lake  # noqa: PLC0415
     from qb_assets.scoring.situation import score_situation_lake  # noqa: PLC0415
     from qb_assets.warehouse.load import load_lake  # noqa: PLC0415
@@ -144,7 +152,6 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from qb_assets.model.store import resolve_model_dir  # noqa: PLC0415
     from qb_assets.scoring.explain import explain_play  # noqa: PLC0415
 
     picture = explain_play(args.lake, resolve_model_dir(args.model), args.game_id, args.play_id)
@@ -181,12 +188,12 @@ def add_data_commands(commands: argparse._SubParsersAction) -> None:
     generate.set_defaults(run=cmd_generate)
 
     ingest = commands.add_parser(
-        "ingest", help="ingest a folder of tracking files, or a play-by-play file, into the lake"
+        "ingest", help="ingest tracking files (a folder or one file), or a play-by-play file, into the lake"
     )
     ingest.add_argument(
         "source",
-        help="folder of tracking/plays/games/players files (CSV, CSV.gz, Parquet), or one nflfastR "
-        "play-by-play file",
+        help="a folder of tracking files (any names) and plays/games/players tables, one tracking file "
+        "(CSV, CSV.gz, Parquet), or one nflfastR play-by-play file",
     )
     ingest.add_argument("--lake", required=True, help="lake root folder")
     ingest.add_argument(
@@ -202,7 +209,10 @@ def add_data_commands(commands: argparse._SubParsersAction) -> None:
     features.set_defaults(run=cmd_features)
 
 
-MODEL_HELP = "a model version folder, or a model root (its accepted version)"
+MODEL_HELP = (
+    "a model version folder, a model root (its accepted version) or the model store folder QB_MODELS "
+    "(e.g. work/models: its sbp root's accepted version)"
+)
 
 
 def add_model_commands(commands: argparse._SubParsersAction) -> None:
@@ -244,6 +254,11 @@ def add_model_commands(commands: argparse._SubParsersAction) -> None:
         action="store_false",
         help="keep the early-stopped model instead of refitting on train + validation (half the time)",
     )
+    train.add_argument(
+        "--baselines",
+        action="store_true",
+        help="also train the Gaussian-head and tree baselines on the same split (for `evaluate`)",
+    )
     train.set_defaults(run=cmd_train)
 
     models = commands.add_parser("models", help="list the model versions under a model root")
@@ -251,7 +266,9 @@ def add_model_commands(commands: argparse._SubParsersAction) -> None:
     models.add_argument("--json", action="store_true", help="print JSON instead of a table")
     models.set_defaults(run=cmd_models)
 
-    evaluate = commands.add_parser("evaluate", help="held-out metrics of the model and the baselines")
+    evaluate = commands.add_parser(
+        "evaluate", help="held-out metrics of the models and their stored baselines (never trains)"
+    )
     evaluate.add_argument("--lake", required=True)
     evaluate.add_argument("--model", required=True, help=MODEL_HELP)
     evaluate.add_argument(

@@ -11,10 +11,10 @@
 The nightly schedule is custom because ``build_schedule_from_partitioned_job`` takes only time-window
 or static partitions: at 06:00 UTC it requests ``weekly_refresh`` for the latest NIGHTLY_WEEKS weeks of
 the current season found in the tracking source (late stat corrections land in the last weeks; in
-January and February those are postseason weeks). Seasons are dynamic partitions (``partitions.py``):
-the sensor requests the seasons of the runs it requests, the schedule adds its season to the instance,
-so neither requests a partition the instance does not have. Both the schedule and the sensor start
-STOPPED; turn them on in the UI (Automation) or with
+January and February those are postseason weeks). Seasons and weeks are dynamic partitions
+(``partitions.py``): the sensor requests the seasons and weeks of the runs it requests, the schedule adds
+its own to the instance, so neither requests a partition the instance does not have. Both the
+schedule and the sensor start STOPPED; turn them on in the UI (Automation) or with
 ``dagster schedule start nightly_season_refresh`` / ``dagster sensor start new_tracking_files``.
 """
 
@@ -35,7 +35,6 @@ from qb_assets.defs.model import (
     training_set,
 )
 from qb_assets.defs.partitions import (
-    SEASON_DIMENSION,
     add_partitions,
     add_partitions_requests,
     partition_key,
@@ -82,9 +81,10 @@ def nightly_season_refresh(context: dg.ScheduleEvaluationContext, tracking_sourc
     weeks = sorted(week for s, week in plan_source(tracking_source.open()) if s == season)[-NIGHTLY_WEEKS:]
     if not weeks:
         return dg.SkipReason(f"no tracking files for season {season} in {tracking_source.uri}")
-    # A schedule cannot return dynamic partition requests (a sensor can): add the season here.
-    if add_partitions(context.instance, [(season, week) for week in weeks]):
-        context.log.info(f"added season {season} to the {SEASON_DIMENSION} partitions")
+    # A schedule cannot return dynamic partition requests (a sensor can): add the season and weeks here.
+    added = add_partitions(context.instance, [(season, week) for week in weeks])
+    if added:
+        context.log.info(f"added to the partitions: {', '.join(added)}")
     day = context.scheduled_execution_time.strftime("%Y-%m-%d")
     return [
         dg.RunRequest(run_key=f"nightly-{day}-{season}-{week}", partition_key=partition_key(season, week))
@@ -109,7 +109,7 @@ def new_tracking_files(context: dg.SensorEvaluationContext, tracking_source: Tra
     if not changed:
         return dg.SkipReason("no new or changed files in the tracking source")
     # A changed plays/games/players table touches every week; a tracking file only its own.
-    tables_changed = any(not f.is_tracking for f in files if f.uri in changed)
+    tables_changed = any(f.is_table for f in files if f.uri in changed)
     requests = {}
     for (season, week), week_files in plan_source(source).items():
         if tables_changed or changed & {f.uri for f in week_files}:

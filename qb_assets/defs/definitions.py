@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dagster as dg
 
 from qb_assets.defs.automation import (
@@ -24,20 +26,28 @@ from qb_assets.defs.resources import default_resources
 from qb_assets.defs.scoring import play_scores
 from qb_assets.defs.warehouse import warehouse
 
-defs = dg.Definitions(
-    assets=[
-        raw_tracking,
-        play_features,
-        training_set,
-        sbp_model,
-        baseline_models,
-        model_evaluation,
-        promoted_model,
-        play_scores,
-        warehouse,
-    ],
-    jobs=[weekly_refresh, train_model, full_refresh],
-    schedules=[nightly_season_refresh],
-    sensors=[new_tracking_files],
-    resources=default_resources(),
-)
+ASSETS = [
+    raw_tracking,
+    play_features,
+    training_set,
+    sbp_model,
+    baseline_models,
+    model_evaluation,
+    promoted_model,
+    play_scores,
+    warehouse,
+]
+
+
+def build_definitions(resources: dict[str, Any]) -> dg.Definitions:
+    """The code location with ``resources`` bound (the demo binds its work dir's)."""
+    return dg.Definitions(
+        assets=ASSETS,
+        jobs=[weekly_refresh, train_model, full_refresh],
+        schedules=[nightly_season_refresh],
+        sensors=[new_tracking_files],
+        resources=resources,
+    )
+
+
+defs = build_definitions(default_resources())

@@ -16,7 +16,7 @@ import dagster as dg
 from qb_assets.common.ranges import parse_int_ranges
 from qb_assets.ingest.formats import LAYOUT_CHOICES
 from qb_assets.io.sources import TrackingSource, open_source
-from qb_assets.model.store import DEFAULT_KEEP_VERSIONS
+from qb_assets.model.store import DEFAULT_KEEP_VERSIONS, SBP_ROOT
 
 
 class TrackingSourceResource(dg.ConfigurableResource):
@@ -57,7 +57,7 @@ class ModelStoreResource(dg.ConfigurableResource):
     @property
     def sbp_root(self) -> str:
         """The SBP model's root: one folder per version, ``candidate.json`` and ``accepted.json``."""
-        return str(Path(self.root) / "sbp")
+        return str(Path(self.root) / SBP_ROOT)
 
     def overrides(self) -> dict:
         weeks = tuple(parse_int_ranges(self.test_weeks))

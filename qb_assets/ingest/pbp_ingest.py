@@ -14,6 +14,8 @@ holds tracking stops the ingest before anything is written (use a separate lake 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 
 import polars as pl
@@ -26,6 +28,9 @@ from qb_assets.io.files import read_table_file
 
 PBP_TABLES = ("plays", "quarantine", "games", "players")
 _KEY = ["game_id", "play_id"]
+# Checks a staged partition must pass to be published (as ``pipeline.PartitionVerify``): called with the
+# staged version and ``part=`` the partition's counts; returns the names of the checks that failed.
+PbpVerify = Callable[..., Iterable[str]]
 
 
 def is_pbp_file(path: str | Path) -> bool:
@@ -83,10 +88,16 @@ def _conflict_quarantine(conflicting: pl.DataFrame, file: str) -> pl.DataFrame:
     )
 
 
-def pbp_tables(path: str | Path) -> tuple[dict[tuple[int, int], dict[str, pl.DataFrame]], dict]:
-    """The partitions' tables {(season, week): {plays, quarantine, games, players}} and the accounting."""
+def pbp_tables(
+    path: str | Path, partitions: Iterable[tuple[int, int]] | None = None
+) -> tuple[dict[tuple[int, int], dict[str, pl.DataFrame]], dict]:
+    """The partitions' tables {(season, week): {plays, quarantine, games, players}} and the accounting,
+    of the whole file or of the rows of the given (season, week) ``partitions`` only."""
     file = str(path)
     raw = pbp_plays.with_keys(read_pbp(path), file)
+    if partitions is not None:
+        wanted = pl.DataFrame(list(partitions), schema={"season": pl.Int32, "week": pl.Int32}, orient="row")
+        raw = raw.join(wanted, on=["season", "week"], how="semi")
     is_pass = raw.select(pbp_plays.pass_plays(raw)).to_series()
     rows = raw.filter(is_pass)
     plays_in = rows.select(_KEY).n_unique()
@@ -112,11 +123,11 @@ def pbp_tables(path: str | Path) -> tuple[dict[tuple[int, int], dict[str, pl.Dat
             *quarantine.select("season", "week").unique().iter_rows(),
         }
     )
-    partitions = {}
+    tables, summaries = {}, []
     for season, week in keys:
         in_week = (pl.col("season") == season) & (pl.col("week") == week)
         week_plays = accepted.filter(in_week)
-        partitions[(season, week)] = {
+        tables[(season, week)] = {
             "plays": week_plays,
             "quarantine": quarantine.filter(in_week),
             "games": games.filter(in_week),
@@ -124,6 +135,15 @@ def pbp_tables(path: str | Path) -> tuple[dict[tuple[int, int], dict[str, pl.Dat
                 week_plays.select(pl.col("passer_nfl_id").alias("nfl_id")).unique(), on="nfl_id", how="semi"
             ),
         }
+        summaries.append(
+            {
+                "season": season,
+                "week": week,
+                "plays_in": rows.filter(in_week).select(_KEY).n_unique(),
+                "plays_accepted": week_plays.height,
+                "plays_quarantined": tables[(season, week)]["quarantine"].select(_KEY).n_unique(),
+            }
+        )
     accounting = {
         "rows_in": raw.height,
         "rows_other_play_types": raw.height - rows.height,
@@ -132,8 +152,14 @@ def pbp_tables(path: str | Path) -> tuple[dict[tuple[int, int], dict[str, pl.Dat
         "plays_accepted": accepted.height,
         "plays_quarantined": quarantined,
         "quarantine_reasons": dict(quarantine.group_by("reason").len().sort("reason").iter_rows()),
+        "quarantine_examples": dict(
+            quarantine.group_by("reason").agg(pl.col("detail").first()).sort("reason").iter_rows()
+        ),
+        # The file is read whole by Polars: a CSV cut mid-line is a parse error, not a quarantined play.
+        "truncated_files": [],
+        "partitions": summaries,
     }
-    return partitions, accounting
+    return tables, accounting
 
 
 def pbp_partitions(lake: str | Path) -> list[tuple[int, int]]:
@@ -143,37 +169,50 @@ def pbp_partitions(lake: str | Path) -> list[tuple[int, int]]:
     return [k for k in lake_io.list_partitions(lake, "plays") if k not in tracking]
 
 
-def ingest_pbp(path: str | Path, lake: str | Path, progress: Progress | None = None) -> dict:
-    """Ingest one play-by-play file into ``lake``; returns the JSON summary (module docstring)."""
+def pbp_source_partitions(path: str | Path) -> list[tuple[int, int]]:
+    """The (season, week) partitions a play-by-play file's pass plays fall into."""
+    return list(pbp_tables(path)[0])
+
+
+def ingest_pbp(
+    path: str | Path,
+    lake: str | Path,
+    progress: Progress | None = None,
+    *,
+    partitions: Iterable[tuple[int, int]] | None = None,
+    verify: PbpVerify | None = None,
+) -> dict:
+    """Ingest one play-by-play file into ``lake``; returns the JSON summary (module docstring).
+
+    ``partitions`` restricts the work to those (season, week) keys (the Dagster asset ingests one).
+    ``verify`` runs on each staged partition with ``part=`` its counts; a partition with a failed check is
+    not published and ``io.lake.PartitionRejected`` is raised (the partitions before it stay published).
+    """
     started = time.perf_counter()
-    partitions, accounting = pbp_tables(path)
-    clash = sorted(set(partitions) & set(lake_io.list_partitions(lake, "tracking")))
+    wanted = None if partitions is None else sorted(set(partitions))
+    tables, accounting = pbp_tables(path, wanted)
+    if wanted is not None and not tables:
+        raise PbpFormatError(f"{path}: no pass plays for partition(s) {wanted}")
+    clash = sorted(set(tables) & set(lake_io.list_partitions(lake, "tracking")))
     if clash:
         raise PbpFormatError(
             f"{path}: the lake {lake} holds tracking for season x week {clash[:5]}: a partition holds "
             "tracking or play-by-play, not both; ingest the play-by-play into another lake"
         )
-    summaries = []
-    for index, ((season, week), tables) in enumerate(partitions.items(), 1):
-        lake_io.publish_partition(lake, season, week, tables)
-        summaries.append(
-            {
-                "season": season,
-                "week": week,
-                "plays_accepted": tables["plays"].height,
-                "plays_quarantined": tables["quarantine"].select(_KEY).n_unique(),
-            }
-        )
+    for index, (part, week_tables) in enumerate(
+        zip(accounting["partitions"], tables.values(), strict=True), 1
+    ):
+        check = None if verify is None else partial(verify, part=part)
+        lake_io.publish_partition(lake, part["season"], part["week"], week_tables, verify=check)
         if progress:
             progress(
-                f"[{index}/{len(partitions)}] season {season} week {week}: {tables['plays'].height} plays "
-                f"accepted, {summaries[-1]['plays_quarantined']} quarantined"
+                f"[{index}/{len(tables)}] season {part['season']} week {part['week']}: "
+                f"{part['plays_accepted']} plays accepted, {part['plays_quarantined']} quarantined"
             )
     return {
         "source": str(path),
         "lake": str(lake),
         "format": FORMAT,
         **accounting,
-        "partitions": summaries,
         "seconds": round(time.perf_counter() - started, 2),
     }

@@ -233,7 +233,7 @@ def test_secondary_measures(warehouse: Path) -> None:
     # The rating line: 250 yards, 2 TD, 1 INT (a pick-six: -40 yards, not his) on 30 attempts, no EPA.
     assert rows[104]["anya"] == pytest.approx((250 + 40 - 45) / 30)
     assert rows[104]["epa_per_play"] is None
-    # Josh Allen's EPA is in week 1 only: the season's mean is week 1's, week 2's game has none.
+    # Patrick Carter's EPA is in week 1 only: the season's mean is week 1's, week 2's game has none.
     games = {r["week"]: r for r in query(warehouse, "SELECT * FROM qb_game_scores WHERE passer_nfl_id = 101")}
     assert games[2]["epa_per_play"] is None
     assert rows[101]["epa_per_play"] == pytest.approx(games[1]["epa_per_play"])
@@ -276,11 +276,11 @@ def test_view_columns(warehouse: Path, view: str) -> None:
 
 
 def test_weekly_chart(warehouse: Path) -> None:
-    png, summary = weekly_chart(str(warehouse), "Josh Allen", SEASON)
+    png, summary = weekly_chart(str(warehouse), "Patrick Carter", SEASON)
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     season = one(warehouse, "SELECT score_50_99 FROM qb_season_scores WHERE passer_nfl_id = 101")
     assert summary == {
-        "passer": "Josh Allen",
+        "passer": "Patrick Carter",
         "season": SEASON,
         "weeks": 2,
         "final_score": season["score_50_99"],
