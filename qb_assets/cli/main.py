@@ -174,6 +174,15 @@ def cmd_query(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from qb_assets.cli.demo import run_demo  # noqa: PLC0415
 
+    if args.pbp:
+        from qb_assets.cli.pbp_demo import PBP_DEMO_EPOCHS, run_pbp_demo  # noqa: PLC0415
+
+        if args.source:
+            raise ValueError("--pbp and --source are two sources: give one")
+        epochs = args.epochs if args.epochs is not None else PBP_DEMO_EPOCHS
+        return run_pbp_demo(Path(args.workdir), args.pbp, epochs=epochs, log=_log)
+    if args.epochs is not None:
+        raise ValueError("--epochs is for --pbp (the tracking demo trains its models for a fixed 15 epochs)")
     return run_demo(Path(args.workdir), source=args.source, seed=args.seed, log=_log)
 
 
@@ -334,6 +343,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--source", default=None, help="ingest this tracking folder instead of a synthetic season"
+    )
+    demo.add_argument(
+        "--pbp",
+        default=None,
+        metavar="FILE",
+        help="an nflfastR play-by-play file: ingest it, train the situation model on all but the last "
+        "season, score all, show the last season's top 10 qualified passers",
+    )
+    demo.add_argument(
+        "--epochs", type=int, default=None, help="situation model epochs with --pbp (default 10)"
     )
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(run=cmd_demo)

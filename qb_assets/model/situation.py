@@ -19,9 +19,18 @@ import polars as pl
 
 from qb_assets.common.progress import Progress
 from qb_assets.features.situation import situation_attempts, situation_training_data
-from qb_assets.model.store import DEFAULT_KEEP_VERSIONS, SPLIT_FILE, publish_version, split_table
+from qb_assets.model.store import (
+    DEFAULT_KEEP_VERSIONS,
+    SPLIT_FILE,
+    accepted_record,
+    promote,
+    publish_version,
+    split_table,
+    write_evaluation,
+)
 
 MODE_SITUATION = "situation"
+SITUATION_ROOT = "situation"  # the situation model's root inside the model store folder, beside "sbp"
 MODE_TRACKING = "tracking"
 # Sized for tens of thousands of plays of six inputs: the evaluate-pbp comparison's settings.
 SITUATION_CONFIG = {"batch_size": 512, "hidden": 64, "patience": 4}
@@ -129,3 +138,37 @@ def _test_metrics(model, data, split: np.ndarray, config) -> dict | None:
     pmf = sbp_pmf(predict_raw(model, tensors), config, *tensors[4:6])
     bounds = {"lower": data.lower_yd[rows], "upper": data.upper_yd[rows]}
     return pmf_metrics(pmf, data.label[rows].astype(np.float64), seed=config.seed, **bounds).as_dict()
+
+
+def default_train_seasons(seasons: list[int]) -> list[int]:
+    """The seasons to fit when none are given: all but the last (scored out of sample), or the only one."""
+    seasons = sorted(set(seasons))
+    return seasons[:-1] if len(seasons) > 1 else seasons
+
+
+def evaluate_and_promote(model_root, summary: dict) -> tuple[bool, dict]:
+    """The regression rule of the tracking models (``evaluation.regression_verdict``: the test PIT within
+    the KS limit, the test NLL within the tolerance of the accepted situation version's) on a version that
+    ``train_situation_model`` just published (its ``summary``); writes the version's evaluation and, when
+    it passed, makes it the accepted version of ``model_root``. Returns (passed, verdict)."""
+    from qb_assets.model.evaluation import regression_verdict  # noqa: PLC0415
+
+    test = summary["test"]["passing"]
+    n_test = summary["split_plays"]["test"]
+    if test is None:
+        verdict = {"model_version": summary["model_version"], "reason": "no test plays: nothing was tested"}
+        write_evaluation(
+            summary["model_dir"], {"models": {}, "n_test": 0, "verdict": {"passed": False, **verdict}}
+        )
+        return False, verdict
+    result = {
+        "model_version": summary["model_version"],
+        "feature_schema_hash": summary["feature_schema_hash"],
+        "n_test": n_test,
+        "models": {"passing": test},
+    }
+    passed, verdict = regression_verdict(accepted_record(model_root), result)
+    write_evaluation(summary["model_dir"], {**result, "verdict": {"passed": passed, **verdict}})
+    if passed:
+        promote(model_root, summary["model_version"])
+    return passed, verdict

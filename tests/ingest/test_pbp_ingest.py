@@ -9,8 +9,11 @@ import polars as pl
 import pytest
 
 from qb_assets.ingest.pbp_ingest import ingest_pbp, pbp_partitions
-from qb_assets.ingest.pbp_plays import PASSER_IN_DESCRIPTION, canonical_plays, with_keys
+from qb_assets.ingest.pbp_plays import PASSER_IN_DESCRIPTION, PbpFormatError, canonical_plays, with_keys
+from qb_assets.ingest.pipeline import ingest_source
 from qb_assets.io import lake as lake_io
+from qb_assets.io.files import SourceError
+from qb_assets.synthetic.season import generate_season
 from tests.conftest import qb_score
 
 PBP_FILE = "nflfastr_pbp_2017_2019.parquet"
@@ -186,3 +189,25 @@ def test_command_line_detects_the_file_and_names_a_bad_key(tmp_path: Path, two_w
     result = qb_score("ingest", str(bad), "--lake", str(tmp_path / "lake2"), "--format", "nflfastr")
     assert result.returncode == 1
     assert result.stderr.strip() == f"qb-score: error: {bad}: line 5: column play_id: not a valid key: 'x7'"
+
+
+def test_a_partition_holds_tracking_or_play_by_play_not_both(tmp_path: Path, two_weeks: pl.DataFrame) -> None:
+    """Either ingest refuses a season x week the lake holds from the other source, before writing."""
+    pbp = tmp_path / "pbp.parquet"
+    two_weeks.filter(pl.col("week") == 1).write_parquet(pbp)
+    tracking = tmp_path / "tracking"
+    generate_season(tracking, season=2017, weeks=[1], games_per_week=1, seed=1)
+
+    tracking_first = tmp_path / "tracking_first"
+    ingest_source(tracking, tracking_first)
+    before = lake_io.scan_table(tracking_first, "plays").collect()
+    with pytest.raises(PbpFormatError, match=r"holds tracking for season x week \[\(2017, 1\)\]"):
+        ingest_pbp(pbp, tracking_first)
+    assert lake_io.scan_table(tracking_first, "plays").collect().equals(before)
+
+    pbp_first = tmp_path / "pbp_first"
+    ingest_pbp(pbp, pbp_first)
+    with pytest.raises(SourceError, match=r"holds play-by-play for season x week \[\(2017, 1\)\]"):
+        ingest_source(tracking, pbp_first)
+    assert lake_io.list_partitions(pbp_first, "tracking") == []
+    assert set(lake_io.scan_table(pbp_first, "plays").collect()["source"]) == {"pbp"}

@@ -10,7 +10,11 @@ import duckdb
 import polars as pl
 import pytest
 
+from ml.errors import ArtifactError
+from qb_assets.features.situation import situation_attempts
 from qb_assets.io import lake as lake_io
+from qb_assets.scoring.score import partition_predictions
+from qb_assets.scoring.situation import situation_scores
 from qb_assets.warehouse.load import load_partition
 from tests.conftest import qb_score
 
@@ -128,3 +132,19 @@ def test_a_season_holds_one_source(scored: dict, tmp_path: Path) -> None:
         )
     # The pbp week itself reloads (idempotent).
     load_partition(warehouse, TRAIN_SEASON, 2, {"play_scores": week})
+
+
+def test_each_model_refuses_the_other_kind_of_features(
+    scored: dict, small_season, trained_model: Path
+) -> None:
+    """A situation version cannot score tracking features, nor a tracking version play-by-play situations:
+    the feature schema hashes differ, and the refusal names both, before anything is written."""
+    _, tracking_lake = small_season
+    with pytest.raises(ArtifactError, match="feature schema"):
+        situation_scores(situation_attempts(scored["lake"], [(OTHER_SEASON, 1)]), trained_model)
+    with pytest.raises(ArtifactError, match="feature schema"):
+        partition_predictions(str(tracking_lake), scored["version"], (2024, 1))
+    # Through the command line, a situation version given a tracking lake fails with one line.
+    result = qb_score("score", "--lake", str(tracking_lake), "--model", str(scored["version"]))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith("qb-score: error: ")
