@@ -179,13 +179,33 @@ CREATE TABLE IF NOT EXISTS score_priors (
     PRIMARY KEY (season, level, split, component)
 );
 
+-- Play-by-play (situation-only) scores, added to the tables above so that warehouses built before
+-- them take them too (each statement is idempotent):
+--   source          'tracking' or 'pbp' (null in rows loaded before the column: tracking); a season
+--                   holds one source (load_partition refuses a second), so the views' priors never mix;
+--   out_of_sample   the play's season is not one the scoring model fitted (its in-sample seasons);
+--   execution_percentile and decision_value are null for a situation-only score (no tracking: no
+--   execution model, no target); the views then read its passing score as the shrunk mean passing
+--   percentile (the passing_score macro, qb_scores, league_score_priors).
+ALTER TABLE play_scores ADD COLUMN IF NOT EXISTS source VARCHAR;
+ALTER TABLE play_scores ADD COLUMN IF NOT EXISTS out_of_sample BOOLEAN;
+ALTER TABLE play_scores ALTER COLUMN execution_percentile DROP NOT NULL;
+ALTER TABLE play_scores ALTER COLUMN decision_value DROP NOT NULL;
+ALTER TABLE split_aggregates ADD COLUMN IF NOT EXISTS source VARCHAR;
+ALTER TABLE split_aggregates ADD COLUMN IF NOT EXISTS out_of_sample_attempts BIGINT;
+ALTER TABLE split_aggregates ALTER COLUMN sum_decision_value DROP NOT NULL;
+ALTER TABLE split_aggregates ALTER COLUMN sum_sq_decision_value DROP NOT NULL;
+ALTER TABLE split_aggregates ALTER COLUMN sum_execution_percentile DROP NOT NULL;
+ALTER TABLE split_aggregates ALTER COLUMN sum_sq_execution_percentile DROP NOT NULL;
+
 -- ---- Constants and score formulas (the only definitions) ----------------------------------------------
 
 -- The sufficient statistics every stats relation carries (qb_game_stats, qb_weekly_stats,
 -- qb_season_stats, qb_to_date_stats, qb_split_stats / split_aggregates), as a pattern for COLUMNS():
 -- sums over games, weeks or seasons add them up with sum(COLUMNS(stat_columns())).
 CREATE OR REPLACE MACRO stat_columns() AS
-    '^(attempts|heldout_attempts|completions|passing_yards|touchdowns|interceptions|epa_plays|sum_.+)$';
+    '^(attempts|heldout_attempts|out_of_sample_attempts|completions|passing_yards|touchdowns|interceptions'
+    '|epa_plays|sum_.+)$';
 
 -- Empirical-Bayes shrinkage with the prior strength measured from the data (per season, aggregate
 -- level, split and component; table score_priors). Over the level's qualified passers i with n_i
@@ -223,8 +243,11 @@ CREATE OR REPLACE MACRO high_90(estimate, variance) AS
     least(1.0, estimate + 1.6448536269514722 * sqrt(variance));
 
 -- The passing score from its two components, each shrunk by its own prior: a passing percentile is
--- 0.5 + decision value + execution residual, play by play and so on average.
-CREATE OR REPLACE MACRO passing_score(decision, execution_residual) AS 0.5 + decision + execution_residual;
+-- 0.5 + decision value + execution residual, play by play and so on average. A situation-only score
+-- (play-by-play) has no decision value (null): its passing score is 0.5 + the shrunk residual, the
+-- shrunk mean passing percentile.
+CREATE OR REPLACE MACRO passing_score(decision, execution_residual) AS
+    0.5 + coalesce(decision, 0.0) + execution_residual;
 
 -- Standard normal CDF. DuckDB has no erf; this is the logistic-cubic approximation of Bowling et al.
 -- (2009), absolute error < 1.5e-4 (under 0.01 score points). z appears twice only: a macro is expanded
@@ -269,7 +292,7 @@ CREATE OR REPLACE MACRO min_attempts_week() AS 10;
 -- The key columns a stats relation may carry besides passer_nfl_id (its grain), as a pattern for
 -- COLUMNS(): qb_scores passes them through in the relation's order. A new key column goes here.
 CREATE OR REPLACE MACRO grain_columns() AS
-    '^(season|week|game_id|team|opponent|teams|games|model_versions|split)$';
+    '^(season|week|game_id|source|team|opponent|teams|games|model_versions|split)$';
 
 -- qb_scores('<stats relation>', prior_level, prior_split, min_attempts): the stats relation's rows (one
 -- per passer x grain: its keys, then the sufficient statistics of stat_columns()) with the passer's
@@ -284,6 +307,7 @@ SELECT
     COLUMNS(grain_columns()),
     q.attempts,
     q.heldout_attempts,
+    q.out_of_sample_attempts,
     q.mean_passing_percentile,
     q.mean_decision_value,
     q.mean_execution_residual,
@@ -344,14 +368,15 @@ FROM (
                     AS shrunk_execution_residual,
                 shrunk_mean(r.attempts, r.sum_execution_percentile, x.prior_attempts, x.league_mean)
                     AS execution_score,
-                posterior_variance(d.within_variance, r.attempts, d.prior_attempts)
+                -- d (and x) are absent for a situation-only score: no decision component.
+                coalesce(posterior_variance(d.within_variance, r.attempts, d.prior_attempts), 0.0)
                     + posterior_variance(e.within_variance, r.attempts, e.prior_attempts)
                     AS passing_score_variance,
                 posterior_variance(x.within_variance, r.attempts, x.prior_attempts)
                     AS execution_score_variance,
                 passing_score(d.league_mean, e.league_mean) AS league_passing_score,
                 x.league_mean AS league_execution_percentile,
-                sqrt(d.between_variance + e.between_variance) AS passing_score_tau,
+                sqrt(coalesce(d.between_variance, 0.0) + e.between_variance) AS passing_score_tau,
                 d.prior_attempts AS prior_attempts_decision,
                 e.prior_attempts AS prior_attempts_execution_residual,
                 x.prior_attempts AS prior_attempts_execution
@@ -365,13 +390,13 @@ FROM (
                 JOIN season_aggregates AS lg USING (season)
                 LEFT JOIN players AS pl ON pl.nfl_id = s.passer_nfl_id
             ) AS r
-            JOIN score_priors AS d
+            LEFT JOIN score_priors AS d
                 ON d.season = r.season AND d.level = prior_level AND d.split = r.prior_split_key
                 AND d.component = 'decision_value'
             JOIN score_priors AS e
                 ON e.season = r.season AND e.level = prior_level AND e.split = r.prior_split_key
                 AND e.component = 'execution_residual'
-            JOIN score_priors AS x
+            LEFT JOIN score_priors AS x
                 ON x.season = r.season AND x.level = prior_level AND x.split = r.prior_split_key
                 AND x.component = 'execution_percentile'
         ) AS c

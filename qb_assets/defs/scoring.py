@@ -100,7 +100,7 @@ def play_scores(
     )
 
 
-def uniformity_result(lake: str, model_version: str) -> dg.AssetCheckResult:
+def uniformity_result(lake: str, model_version: str, asset: str = ASSET) -> dg.AssetCheckResult:
     """The held-out calibration of ``model_version`` over every partition it scored (a warning, never
     blocking). Other versions' plays are never mixed in; they are listed in the metadata. No held-out
     plays fails the check (nothing was tested), with ``no_heldout_plays`` set."""
@@ -115,7 +115,7 @@ def uniformity_result(lake: str, model_version: str) -> dg.AssetCheckResult:
     }
     return dg.AssetCheckResult(
         check_name="heldout_percentiles_uniform",
-        asset_key=ASSET,
+        asset_key=asset,
         passed=mine.passed,
         severity=dg.AssetCheckSeverity.WARN,
         description=None

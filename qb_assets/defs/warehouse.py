@@ -5,6 +5,7 @@ import dagster as dg
 
 from qb_assets.defs.metadata import picture, rounded
 from qb_assets.defs.partitions import season_week, season_week_partitions
+from qb_assets.defs.pbp import pbp_scores
 from qb_assets.defs.resources import LakeResource, WarehouseResource
 from qb_assets.defs.scoring import play_scores
 from qb_assets.scoring.plots import leader_chart
@@ -29,7 +30,7 @@ WAREHOUSE_CHECKS = [
 @dg.asset(
     group_name="scores",
     partitions_def=season_week_partitions,
-    deps=[play_scores],
+    deps=[play_scores, pbp_scores],  # either source's scores: a partition holds one or the other
     pool="duckdb",
     check_specs=WAREHOUSE_CHECKS,
     kinds={"duckdb"},

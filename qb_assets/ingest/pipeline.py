@@ -33,6 +33,7 @@ from qb_assets.common.progress import Progress
 from qb_assets.ingest import formats, season_calendar
 from qb_assets.ingest.aux_tables import AuxTables
 from qb_assets.ingest.partition import PartitionKey, PartitionResult, ingest_partition
+from qb_assets.ingest.pbp_ingest import pbp_partitions
 from qb_assets.io import lake as lake_io
 from qb_assets.io.files import SourceError, SourceFile
 from qb_assets.io.sources import TrackingSource, open_source
@@ -189,6 +190,12 @@ def ingest_source(
         plan = {k: v for k, v in plan.items() if k in wanted}
         if not plan:
             raise SourceError(f"{src.uri}: no tracking files for partition(s) {sorted(wanted)}")
+    held = sorted(set(plan) & set(pbp_partitions(lake)))
+    if held:  # publishing would replace a week's play-by-play plays with tracking ones
+        raise SourceError(
+            f"{src.uri}: the lake {lake} holds play-by-play for season x week {held[:5]}: a partition "
+            "holds tracking or play-by-play, not both; ingest the tracking into another lake"
+        )
     summary = IngestSummary(source=src.uri, lake=str(lake), files_ignored=[f.uri for f in ignored])
     if ignored and progress:
         progress(

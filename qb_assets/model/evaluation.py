@@ -111,7 +111,8 @@ def format_metrics_table(result: dict) -> str:
 def regression_verdict(accepted: dict | None, result: dict) -> tuple[bool, dict]:
     """(passed, metadata) of the regression rule for the evaluation ``result`` against the ``accepted``
     pointer (``model.store.accepted_record``; None before any model was accepted): each model's test PIT
-    within the KS limit, and each model's test NLL within NLL_TOLERANCE of the accepted version's."""
+    within the KS limit, and each model's test NLL within NLL_TOLERANCE of the accepted version's. A
+    situation-only version (``model.situation``) has only the passing model in ``result["models"]``."""
     ks_limit = max(PIT_KS_FLOOR, KS_CRITICAL_1PCT / math.sqrt(result["n_test"]))
     same_schema = accepted is not None and accepted["feature_schema_hash"] == result["feature_schema_hash"]
     passed, verdict = (
@@ -122,7 +123,7 @@ def regression_verdict(accepted: dict | None, result: dict) -> tuple[bool, dict]
             "pit_ks_limit": ks_limit,
         },
     )
-    for name in MODEL_INPUTS:
+    for name in (name for name in MODEL_INPUTS if name in result["models"]):
         metrics = result["models"][name]
         accepted_nll = accepted.get(f"{name}_nll") if same_schema else None
         nll_limit = accepted_nll + NLL_TOLERANCE if accepted_nll is not None else math.inf

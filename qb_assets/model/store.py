@@ -230,6 +230,7 @@ def promote(model_root: str | Path, version: str) -> dict:
         **{
             f"{name}_{key}": models[name][key]
             for name in ("passing", "execution")
+            if name in models  # a situation-only version has no execution model
             for key in ("nll", "pit_ks")
         },
         "n_test": evaluation["n_test"],

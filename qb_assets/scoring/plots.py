@@ -295,11 +295,13 @@ ORDER BY t.week"""
 
 def weekly_trend(warehouse: str, qb: str, season: int) -> WeeklyTrend:
     """The passer's season by week from the warehouse; ``qb`` is an nflId or a display name."""
-    passer = "t.passer_nfl_id = $qb" if qb.isdigit() else "t.display_name = $qb"
+    # Play-by-play passers' ids are hashes of the file's ids, negative half of the time.
+    is_id = qb.removeprefix("-").isdigit()
+    passer = "t.passer_nfl_id = $qb" if is_id else "t.display_name = $qb"
     con = connect(warehouse, read_only=True)
     try:
         rows = con.execute(
-            TREND_SQL.format(passer=passer), {"season": season, "qb": int(qb) if qb.isdigit() else qb}
+            TREND_SQL.format(passer=passer), {"season": season, "qb": int(qb) if is_id else qb}
         ).fetchall()
     finally:
         con.close()

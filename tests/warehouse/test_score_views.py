@@ -242,14 +242,14 @@ def test_secondary_measures(warehouse: Path) -> None:
 # ---- the columns ----------------------------------------------------------------------------------------
 
 SCORES_OF_A_VIEW = (
-    "attempts heldout_attempts mean_passing_percentile mean_decision_value mean_execution_residual "
-    "mean_execution_percentile passing_score passing_score_variance passing_score_low_90 "
-    "passing_score_high_90 score_50_99 score_50_99_low_90 score_50_99_high_90 decision_score "
-    "shrunk_execution_residual execution_score execution_score_variance execution_score_low_90 "
-    "execution_score_high_90 league_passing_score league_execution_percentile passing_score_tau "
-    "prior_attempts_decision prior_attempts_execution_residual prior_attempts_execution qualified "
-    "completions completion_pct passing_yards yards_per_attempt touchdowns interceptions anya "
-    "yards_over_expected nfl_passer_rating epa_per_play"
+    "attempts heldout_attempts out_of_sample_attempts mean_passing_percentile mean_decision_value "
+    "mean_execution_residual mean_execution_percentile passing_score passing_score_variance "
+    "passing_score_low_90 passing_score_high_90 score_50_99 score_50_99_low_90 score_50_99_high_90 "
+    "decision_score shrunk_execution_residual execution_score execution_score_variance "
+    "execution_score_low_90 execution_score_high_90 league_passing_score league_execution_percentile "
+    "passing_score_tau prior_attempts_decision prior_attempts_execution_residual "
+    "prior_attempts_execution qualified completions completion_pct passing_yards yards_per_attempt "
+    "touchdowns interceptions anya yards_over_expected nfl_passer_rating epa_per_play"
 )
 TO_DATE = (
     "attempts_to_date mean_passing_percentile_to_date passing_score_to_date passing_score_low_90_to_date "
@@ -258,10 +258,10 @@ TO_DATE = (
     "execution_score_low_90_to_date execution_score_high_90_to_date"
 )
 VIEW_COLUMNS = {
-    "qb_game_scores": f"season week game_id game_date team opponent {SCORES_OF_A_VIEW}",
-    "qb_season_scores": f"season teams games model_versions {SCORES_OF_A_VIEW}",
-    "qb_split_scores": f"season split {SCORES_OF_A_VIEW}",
-    "qb_weekly_trend": f"season week games {SCORES_OF_A_VIEW} {TO_DATE}",
+    "qb_game_scores": f"season week game_id game_date team opponent source {SCORES_OF_A_VIEW}",
+    "qb_season_scores": f"season teams games model_versions source {SCORES_OF_A_VIEW}",
+    "qb_split_scores": f"season split source {SCORES_OF_A_VIEW}",
+    "qb_weekly_trend": f"season week source games {SCORES_OF_A_VIEW} {TO_DATE}",
 }
 
 
