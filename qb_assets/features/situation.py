@@ -17,21 +17,15 @@ from collections.abc import Iterable
 import numpy as np
 import polars as pl
 
+from qb_assets.features.schema import STATIC_INPUTS
 from qb_assets.ingest.pbp_ingest import pbp_partitions
 from qb_assets.ingest.schema import PASS_ATTEMPT_RESULTS
 from qb_assets.io import lake as lake_io
 
 SITUATION_SCHEMA_VERSION = 1
-SITUATION_INPUTS = (
-    "down",
-    "yards_to_go",
-    "yards_to_endzone",
-    "quarter",
-    "half_seconds_remaining",
-    "score_difference",
-    "clock_known",
-    "score_known",
-)
+# The tracking models' static situation without games_remaining (a play-by-play file may hold part of a
+# season) and situation_known, plus the flags of what the file lacks.
+SITUATION_INPUTS = (*STATIC_INPUTS[: STATIC_INPUTS.index("games_remaining")], "clock_known", "score_known")
 SITUATION_DEFAULTS = {"half_seconds_remaining": 900, "score_difference": 0}
 SITUATION_INPUT_SET = "situation"
 
