@@ -23,8 +23,7 @@ from qb_assets.scoring.plots import (
     weekly_figure,
     weekly_trend,
 )
-from qb_assets.warehouse import load as wh
-from tests.warehouse.fabricated import SEASON, one, partition_tables
+from tests.warehouse.fabricated import SEASON, build_fabricated_warehouse, one
 
 # Set QB_PICTURES_DIR to keep the pictures the tests draw (to look at them).
 PICTURES_DIR = os.environ.get("QB_PICTURES_DIR")
@@ -125,10 +124,7 @@ def test_explain_draws_the_point_masses_apart(completion) -> None:
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("chart") / "warehouse.duckdb"
-    for week in (1, 2):
-        wh.load_partition(path, SEASON, week, partition_tables(week))
-    return path
+    return build_fabricated_warehouse(tmp_path_factory.mktemp("chart") / "warehouse.duckdb")
 
 
 def test_chart_shows_weekly_points_beside_the_season_to_date_line(warehouse: Path) -> None:

@@ -152,6 +152,13 @@ def partition_tables(week: int) -> dict[str, pl.DataFrame]:
     return {"games": games, "players": players, "plays": plays, "play_scores": scores}
 
 
+def build_fabricated_warehouse(path: Path) -> Path:
+    """Load the fabricated weeks 1 and 2 into the warehouse at ``path``; returns ``path``."""
+    for week in (1, 2):
+        wh.load_partition(path, SEASON, week, partition_tables(week))
+    return path
+
+
 def query(path: Path, sql: str, params: list | None = None) -> list[dict]:
     con = duckdb.connect(str(path), read_only=True)
     try:
