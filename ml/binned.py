@@ -14,6 +14,8 @@ batched ``searchsorted``/``gather`` need no expanded parameter copies; results a
 
 from __future__ import annotations
 
+import functools
+
 import torch
 from torch import Tensor
 
@@ -32,9 +34,11 @@ __all__ = [
 ]
 
 
+@functools.lru_cache(maxsize=16)
 def bin_edges(a: float, b: float, k: int, dtype: torch.dtype, device: torch.device) -> Tensor:
     """The (K+1,) edges a + (b - a) j / K, computed in float64 (so that e.g. half-yard edges are exact,
-    with e_K = b exactly) and then cast to ``dtype``."""
+    with e_K = b exactly) and then cast to ``dtype``. Computed once per arguments and shared (read
+    only): every distribution of a batch, and every traced single-play graph, uses the same constant."""
     j = torch.arange(k + 1, dtype=torch.float64, device=device)
     edges = a + (b - a) * j / k
     edges[-1] = b

@@ -31,7 +31,7 @@ from ml import binned
 from ml.gpd import gpd_inverse_log_sf, gpd_log_mass, gpd_log_prob, gpd_log_sf, gpd_mean, gpd_parameters
 from ml.logmath import safe_log, safe_logsumexp
 
-__all__ = ["YARD_BINS", "YARD_BIN_COUNT", "SplicedBinnedPareto", "sbp_from_raw"]
+__all__ = ["YARD_BINS", "YARD_BIN_COUNT", "SplicedBinnedPareto", "as_values", "sbp_from_raw"]
 
 # One-yard bins centred on the integer yards -20..89 (edges at half yards, w = 1, so the body mass of an
 # integer outcome is exactly one bin). Measured on the real public samples:
@@ -49,6 +49,14 @@ __all__ = ["YARD_BINS", "YARD_BIN_COUNT", "SplicedBinnedPareto", "sbp_from_raw"]
 # and the GPD tails model the rare long returns and 90+ yard plays.
 YARD_BINS: tuple[float, float] = (-20.5, 89.5)
 YARD_BIN_COUNT: int = 110
+
+
+def as_values(value: Tensor | float, dtype: torch.dtype, device: torch.device) -> Tensor:
+    """``value`` as a tensor of ``dtype`` on ``device``: itself when it already is one, so that a traced
+    graph records no conversion."""
+    if isinstance(value, Tensor) and value.dtype == dtype and value.device == device:
+        return value
+    return torch.as_tensor(value, dtype=dtype, device=device)
 
 
 def _check_hyperparameters(a: float, b: float, p: float, k: int) -> None:
@@ -108,7 +116,9 @@ class SplicedBinnedPareto(Distribution):
         batch_shape, dtype, device = logits.shape[:-1], logits.dtype, logits.device
 
         def as_batch(name: str, value: Tensor | float) -> Tensor:
-            t = torch.as_tensor(value, dtype=dtype, device=device)
+            t = as_values(value, dtype, device)
+            if t.shape == batch_shape:
+                return t
             try:
                 return torch.broadcast_to(t, batch_shape)
             except RuntimeError as err:
@@ -137,7 +147,7 @@ class SplicedBinnedPareto(Distribution):
 
     def _flat(self, value: Tensor | float, validate: bool = True) -> tuple[Tensor, torch.Size]:
         """value (broadcastable to (*sample, *batch)) -> ((*batch, n), the broadcast shape)."""
-        value = torch.as_tensor(value, dtype=self._log_pi.dtype, device=self._log_pi.device)
+        value = as_values(value, self._log_pi.dtype, self._log_pi.device)
         if validate and self._validate_args:
             self._validate_sample(value)
         shape = torch.broadcast_shapes(value.shape, self.batch_shape)

@@ -74,7 +74,7 @@ def capped_scores(
     below, upto = (bound.numpy().astype(np.float64) for bound in capped.cdf_bounds(actual))
     percentile = 0.5 * (below + upto)
     if intercepted is not None:
-        percentile = np.where(np.asarray(intercepted, dtype=bool), 0.0, percentile)
+        percentile = play_percentile(percentile, intercepted)
     return {
         "percentile": percentile,
         "cdf_lower": below,
@@ -86,3 +86,9 @@ def capped_scores(
         "q95": quantiles[4],
         "expected_yards": capped.mean.numpy().astype(np.float64),
     }
+
+
+def play_percentile(percentile: np.ndarray | float, intercepted: np.ndarray | bool) -> np.ndarray:
+    """The play's percentile: the mid-point percentile of its yards, 0 for an interception (the worst
+    outcome, whatever the return)."""
+    return np.where(np.asarray(intercepted, dtype=bool), 0.0, percentile)

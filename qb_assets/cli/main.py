@@ -158,6 +158,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return _write_picture(*picture, args.out)
 
 
+def cmd_score_play(args: argparse.Namespace) -> int:
+    from qb_assets.scoring.live import LivePlayScorer, read_play_rows  # noqa: PLC0415
+
+    play = read_play_rows(args.tracking_file, args.game_id, args.play_id)
+    return _print_json(LivePlayScorer(resolve_model_dir(args.model)).score_rows(play).as_dict())
+
+
 def cmd_chart(args: argparse.Namespace) -> int:
     from qb_assets.scoring.plots import weekly_chart  # noqa: PLC0415
 
@@ -301,7 +308,7 @@ def add_model_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def add_score_commands(commands: argparse._SubParsersAction) -> None:
-    """score, explain, query, chart."""
+    """score, explain, score-play, query, chart."""
     score = commands.add_parser("score", help="score every pass attempt and load the DuckDB warehouse")
     score.add_argument("--lake", required=True)
     score.add_argument("--model", required=True, help=MODEL_HELP)
@@ -315,6 +322,13 @@ def add_score_commands(commands: argparse._SubParsersAction) -> None:
     explain.add_argument("--model", required=True, help=MODEL_HELP)
     explain.add_argument("--out", required=True, help="PNG file to write")
     explain.set_defaults(run=cmd_explain)
+
+    live = commands.add_parser("score-play", help="score one play live from its raw tracking rows")
+    live.add_argument("tracking_file", help="a tracking file (any layout); its folder's plays/games/players")
+    live.add_argument("game_id", type=int)
+    live.add_argument("play_id", type=int)
+    live.add_argument("--model", required=True, help=MODEL_HELP)
+    live.set_defaults(run=cmd_score_play)
 
     query = commands.add_parser("query", help="run one read-only SQL statement against the warehouse")
     query.add_argument("sql", help='one SQL statement, e.g. "SELECT * FROM qb_season_scores LIMIT 5"')

@@ -213,7 +213,6 @@ def load_feature_arrays(
     """Load feature partitions into the arrays of the input set ``inputs`` (``execution``: v1's
     inputs and slot order; ``passing``: target-free); refuses partitions written under another
     feature schema."""
-    spec = input_set(inputs)
     keys = list(partitions) if partitions is not None else lake_io.list_partitions(lake, FEATURES_TABLE)
     frame = lake_io.scan_table(lake, FEATURES_TABLE, keys).collect()
     found = set(frame["feature_schema_hash"].unique())
@@ -222,6 +221,13 @@ def load_feature_arrays(
             f"{lake}/{FEATURES_TABLE}: partitions were built with feature schema {sorted(found)}, "
             f"this code expects {schema_hash()}; rebuild them with `qb-score features`"
         )
+    return feature_arrays(frame, inputs)
+
+
+def feature_arrays(frame: pl.DataFrame, inputs: str = DEFAULT_INPUT_SET) -> FeatureArrays:
+    """The arrays of the input set ``inputs`` of a feature table (the lake's, or the frame
+    ``build_partition_features`` returns)."""
+    spec = input_set(inputs)
     tensor = frame["tensor"].to_numpy()
     slot_present = frame["slot_present"].to_numpy().reshape(-1, len(SLOTS))
     slot_nfl_id = frame["slot_nfl_id"].to_numpy().reshape(-1, len(SLOTS))
@@ -253,10 +259,16 @@ def training_data(
     (``execution``, the default, or ``passing``): tabular = the set's static then derived inputs, the
     tensor in its slot order; ``plays`` holds the per-play columns in the same row order. ``meta``
     records the input set and its tabular columns."""
+    arrays = load_feature_arrays(lake, partitions, inputs)
+    return model_data(arrays), arrays.plays
+
+
+def model_data(arrays: FeatureArrays):
+    """``arrays`` as ``ml.config.TrainingData``: tabular = the set's static then derived inputs, the
+    field boundaries from the yards to the end zone, ``meta`` the input set and the data range."""
     from ml.config import TrainingData  # noqa: PLC0415 - torch only when a model is involved
     from qb_assets.features.schema import feature_schema  # noqa: PLC0415
 
-    arrays = load_feature_arrays(lake, partitions, inputs)
     plays = arrays.plays
     meta = {
         "feature_schema_hash": arrays.schema_hash,
@@ -270,7 +282,7 @@ def training_data(
     }
     # The field boundaries (docs/sbp.md section 8): U the touchdown yardage, L the offense's own goal line.
     upper_yd = plays["yards_to_endzone"].round(0).clip(lower_bound=1).cast(pl.Float32).to_numpy()
-    data = TrainingData(
+    return TrainingData(
         tensor=arrays.tensor,
         n_frames=arrays.n_frames,
         tabular=np.concatenate([arrays.static, arrays.derived], axis=1),
@@ -281,4 +293,3 @@ def training_data(
         lower_yd=upper_yd - 100.0,
         upper_yd=upper_yd,
     )
-    return data, plays

@@ -106,7 +106,7 @@ _NUMERIC_TYPES: dict[str, pl.DataType] = {
     "dir": pl.Float64(),
 }
 # The fast path reads these raw columns as numbers; a file where one fails to parse is re-read as text
-# so that each bad value is pinned to its line and column (see partition._read_tracking).
+# so that each bad value is pinned to its line and column (see partition.read_tracking_files).
 NUMERIC_READ_TYPES: dict[str, pl.DataType] = {
     raw: pl.Float64()
     for canonical, candidates in _TRACKING_COLUMNS.items()
@@ -179,12 +179,14 @@ def parse_tracking(raw: pl.DataFrame, source_file: str) -> tuple[pl.DataFrame, p
     """Map a raw tracking frame of any layout (text or typed columns) to canonical names and types.
 
     Returns ``(parsed, parse_errors)``. ``parsed`` has the canonical raw columns plus ``source_file``
-    and ``source_row`` (the line in the file, header = line 1). ``parse_errors`` has one row per
-    (row, column) whose value did not parse: game_id, play_id (null when the id itself is bad),
-    source_row, column, value, expected, source_file.
+    and ``source_row`` (the line in the file, header = line 1; kept when ``raw`` has it).
+    ``parse_errors`` has one row per (row, column) whose value did not parse: game_id, play_id (null
+    when the id itself is bad), source_row, column, value, expected, source_file.
     """
-    # Line numbers as an editor shows them: the header is line 1, the first data row line 2.
-    raw = raw.with_row_index("source_row", offset=2)
+    # Line numbers as an editor shows them: the header is line 1, the first data row line 2. Rows picked
+    # out of a file (one play's, to score it live) bring their own.
+    if "source_row" not in raw.columns:
+        raw = raw.with_row_index("source_row", offset=2)
     exprs: list[pl.Expr] = [pl.col("source_row").cast(pl.Int64)]
     checks: list[pl.Expr] = []
     for canonical, candidates in _TRACKING_COLUMNS.items():

@@ -1,7 +1,8 @@
 """One partition's ingestion: read, check, normalize, derive outcomes, assemble the play table.
 
 ``ingest_partition`` is the pure function behind ``ingest.ingest_source`` and the ``raw_tracking``
-asset: files in, three frames out (tracking, plays, quarantine), nothing written.
+asset: files in, three frames out (tracking, plays, quarantine), nothing written;
+``ingest_tracking_rows`` is the same on rows already read (live scoring of one play).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from qb_assets.io.files import SourceError, SourceFile, csv_last_line_cut
 from qb_assets.io.sources import TrackingSource
 
 PartitionKey = tuple[int, int]
+# One tracking file's rows as read: (file uri, the frame ``TrackingSource.read_frame`` returns).
+RawRows = tuple[str, pl.DataFrame]
 
 
 @dataclass
@@ -74,19 +77,15 @@ class PartitionResult:
         }
 
 
-def _read_tracking(
-    source: TrackingSource, files: list[SourceFile], forced_layout: str
-) -> tuple[pl.DataFrame, pl.DataFrame, str, list[dict]]:
-    """(parsed rows, parse errors, layout, files cut mid-line: {"file", "line"})."""
-    parsed, errors, layouts, truncated = [], [], set(), []
+def read_tracking_files(source: TrackingSource, files: list[SourceFile]) -> tuple[list[RawRows], list[dict]]:
+    """(each file's rows as read, files cut mid-line: {"file", "line"})."""
+    raws, truncated = [], []
     for file in files:
         try:
             raw = source.read_frame(file, as_strings=True, schema_overrides=formats.NUMERIC_READ_TYPES)
         except SourceError:
             # A value that is not a number: re-read as text so parse_tracking can name each one.
             raw = source.read_frame(file, as_strings=True)
-        layout = formats.detect_layout(raw.columns, file.uri, forced_layout)
-        layouts.add(layout.name)
         # A cut .gz or Parquet file does not read at all; a plain CSV reads with a short last row.
         if (
             raw.height
@@ -94,14 +93,22 @@ def _read_tracking(
             and csv_last_line_cut(*source.read_ends(file))
         ):
             truncated.append({"file": file.uri, "line": raw.height + 1})  # the header is line 1
-        frame, errs = formats.parse_tracking(raw, file.uri)
+        raws.append((file.uri, raw))
+    return raws, truncated
+
+
+def _parse_tracking(raws: list[RawRows], forced_layout: str) -> tuple[pl.DataFrame, pl.DataFrame, str]:
+    """(parsed rows, parse errors, layout) of the files' rows."""
+    parsed, errors, layouts = [], [], set()
+    for uri, raw in raws:
+        layouts.add(formats.detect_layout(raw.columns, uri, forced_layout).name)
+        frame, errs = formats.parse_tracking(raw, uri)
         parsed.append(frame)
         errors.append(errs)
     return (
         pl.concat(parsed, how="vertical_relaxed"),
         pl.concat(errors, how="vertical_relaxed"),
         "+".join(sorted(layouts)),
-        truncated,
     )
 
 
@@ -180,8 +187,22 @@ def ingest_partition(
     forced_layout: str = "auto",
 ) -> PartitionResult:
     """Read, check, normalize and derive the play table for one partition's files."""
+    raws, truncated = read_tracking_files(source, files)
+    return ingest_tracking_rows(raws, key, aux, forced_layout, truncated)
+
+
+def ingest_tracking_rows(
+    raws: list[RawRows],
+    key: PartitionKey,
+    aux: AuxTables,
+    forced_layout: str = "auto",
+    truncated: list[dict] | None = None,
+) -> PartitionResult:
+    """``ingest_partition`` on rows already read: (file uri, its rows as ``TrackingSource.read_frame``
+    returns them) per file, and the files cut mid-line. Live scoring passes one play's rows."""
     season, week = key
-    raw, parse_errors, layout, truncated = _read_tracking(source, files, forced_layout)
+    truncated = truncated or []
+    raw, parse_errors, layout = _parse_tracking(raws, forced_layout)
     rows_in = raw.height
     raw, cut_rows, cut_quarantine = _cut_lines(raw, truncated)
     parse_errors = parse_errors.join(
@@ -227,7 +248,7 @@ def ingest_partition(
         season=season,
         week=week,
         layout=layout,
-        files=[f.uri for f in files],
+        files=[uri for uri, _ in raws],
         tracking=canonical,
         plays=plays,
         quarantine=quarantine.select([pl.col(c).cast(t) for c, t in QUARANTINE_SCHEMA.items()]),

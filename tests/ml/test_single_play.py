@@ -1,0 +1,77 @@
+"""The single-play graphs (``ml.single_play``) give the batched scoring's numbers, play by play, for plays
+of every length, at and beyond both goal lines; and a single play through the network equals the same
+play inside a batch."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ml.config import TrainConfig
+from ml.score import score_plays
+from ml.single_play import SinglePlayGraphs
+from ml.tcn import PassOutcomeNet
+
+SHAPE = (60, 22, 10)
+TABULAR = 9
+
+
+def _model(seed: int) -> PassOutcomeNet:
+    """A network with weights and standardization far from the initial ones (a trained model's are)."""
+    torch.manual_seed(seed)
+    model = PassOutcomeNet(SHAPE, TABULAR, 114, channels=16)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.add_(0.2 * torch.randn_like(parameter))
+        model.encoder.input_scale.uniform_(0.5, 3.0)
+        model.tabular_mean.normal_()
+        model.tabular_std.uniform_(0.5, 2.0)
+    return model.eval()
+
+
+def _plays(n: int, seed: int) -> tuple[torch.Tensor, ...]:
+    """(tensor, n_frames, tabular, yards, lower, upper) of n plays, 1 to 60 frames, zero-padded."""
+    g = torch.Generator().manual_seed(seed)
+    n_frames = torch.cat([torch.tensor([1, 60]), torch.randint(2, 60, (n - 2,), generator=g)])
+    tensor = torch.randn(n, *SHAPE, generator=g)
+    tensor[torch.arange(SHAPE[0])[None, :] >= n_frames[:, None]] = 0.0
+    upper = torch.randint(1, 100, (n,), generator=g).float()
+    # Outcomes in the field, beyond the goal line (a touchdown) and behind the own goal line.
+    yards = torch.randint(-30, 60, (n,), generator=g).float()
+    yards[:3] = torch.stack([upper[0] + 5, upper[1], upper[2] - 101])
+    return tensor, n_frames, torch.randn(n, TABULAR, generator=g), yards, upper - 100.0, upper
+
+
+def test_single_play_graphs_equal_the_batched_scores() -> None:
+    config = TrainConfig()
+    torch.set_num_threads(1)
+    model = _model(0)
+    plays = _plays(24, seed=1)
+    batched = score_plays(model, config, plays, plays[3].numpy())
+    graphs = SinglePlayGraphs(model, config)
+    with torch.inference_mode():
+        for i in range(len(plays[0])):
+            n = int(plays[1][i])
+            frames = plays[0][i : i + 1, :n].reshape(1, n, -1)
+            one = graphs(frames, *(t[i : i + 1] for t in plays[1:]))
+            for name in ("cdf_lower", "cdf_upper", "percentile"):
+                assert abs(one[name] - batched[name][i]) < 1e-5, (i, n, name, one[name], batched[name][i])
+            # The mean of a heavy tail (xi up to 0.9) magnifies the float32 rounding of the network's
+            # output up to 1 / (1 - xi)^2 times: relative 1e-4 (a percentile takes no such factor).
+            expected = batched["expected_yards"][i]
+            assert abs(one["expected_yards"] - expected) < 1e-4 * max(1.0, abs(expected)), (i, n)
+    # The checks above can fail: the plays' percentiles differ, so a graph that ignored its inputs would not
+    # reproduce them.
+    assert np.ptp(batched["percentile"]) > 0.3
+
+
+def test_one_play_alone_equals_the_play_in_a_batch() -> None:
+    """The network's single-play path (a matrix multiply of the convolution taps) and its batched path
+    (the convolution kernel) agree."""
+    model = _model(2)
+    tensor, n_frames, tabular = _plays(8, seed=3)[:3]
+    with torch.inference_mode():
+        batched = model(tensor, n_frames, tabular)
+        for i in range(len(tensor)):
+            alone = model(tensor[i : i + 1], n_frames[i : i + 1], tabular[i : i + 1])
+            assert torch.allclose(alone[0], batched[i], atol=1e-5, rtol=1e-5)
