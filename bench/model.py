@@ -7,20 +7,32 @@ and the achieved fraction of this machine's matrix-multiply throughput (a 2048 x
 timed here). Inputs are random with the feature store's shapes (timing does not depend on values);
 frames per play are drawn like the synthetic season's (20-60).
 
-    python -m bench.model [--threads 2] [--plays 4096] [--train-plays 8192]
+Live scoring of one play (``ml.single_play``, ``qb_assets.scoring.live``): the latency of one play,
+median and 99th percentile over plays of every length, of the single-play graph (forward pass + capped
+percentile, one thread) against today's path measured in the same run (the eager model + the SBP
+percentile, as the single-play column above); and, on a generated game with models of the project's
+shapes (random weights), of raw tracking rows to both models' numbers, stage by stage (``--live-plays``).
+
+    python -m bench.model [--threads 2] [--plays 4096] [--train-plays 8192] [--live-plays 40]
 """
 
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
+import polars as pl
 import torch
 
+from ml.artifacts import save_artifact
 from ml.config import TrainConfig, TrainingData
 from ml.inference import sbp_distribution
 from ml.sbp import YARD_BIN_COUNT
+from ml.single_play import SinglePlayGraphs
 from ml.tcn import PassOutcomeNet, count_flops_per_play
 from ml.train import train_sbp
 
@@ -105,11 +117,107 @@ def training_plays_per_s(n: int, epochs: int = 2) -> float:
     return float(np.mean([e["plays_per_s"] for e in history["epochs"]]))
 
 
+def latency_us(run: Callable[[int], object], plays: int, repeats: int) -> tuple[float, float]:
+    """(median, 99th percentile) microseconds of ``run(i)``, cycling over ``plays`` plays."""
+    for i in range(plays):
+        run(i)
+    times = []
+    for r in range(repeats):
+        started = time.perf_counter()
+        run(r % plays)
+        times.append(time.perf_counter() - started)
+    return float(np.percentile(times, 50) * 1e6), float(np.percentile(times, 99) * 1e6)
+
+
+@torch.inference_mode()
+def single_play_latency(
+    model: PassOutcomeNet, batch: tuple[torch.Tensor, ...], threads: int, plays: int = 64, repeats: int = 3000
+) -> list[tuple[str, float, float]]:
+    """One play's latency, (name, p50 us, p99 us): today's path (the eager model + the SBP percentile) on
+    ``threads`` and on one thread, and the single-play graphs on one thread."""
+    model.eval()
+    config = TrainConfig()
+    tensor, n_frames, tabular, yards = (t[:plays] for t in batch)
+    upper = torch.randint(1, 100, (plays,), generator=torch.Generator().manual_seed(2)).float()
+    lower = upper - 100.0
+
+    def today(i: int) -> torch.Tensor:
+        raw = model(tensor[i : i + 1], n_frames[i : i + 1], tabular[i : i + 1])
+        return sbp_distribution(raw, config).interval_cdf(yards[i : i + 1])
+
+    graphs = SinglePlayGraphs(model, config)
+    inputs = [
+        (
+            tensor[i : i + 1, :n].reshape(1, n, -1),
+            *(t[i : i + 1] for t in (n_frames, tabular, yards, lower, upper)),
+        )
+        for i, n in enumerate(n_frames.tolist())
+    ]
+    rows = []
+    for name, run, run_threads in (
+        (f"today's path: eager forward + SBP percentile ({threads} threads)", today, threads),
+        ("today's path: eager forward + SBP percentile (1 thread)", today, 1),
+        (
+            "single-play graph: forward + capped percentile (1 thread)",
+            lambda i: graphs.percentile(*inputs[i]),
+            1,
+        ),
+        ("single-play graphs: + expected yards (1 thread)", lambda i: graphs(*inputs[i]), 1),
+    ):
+        torch.set_num_threads(run_threads)
+        rows.append((name, *latency_us(run, plays, repeats)))
+    torch.set_num_threads(threads)
+    return rows
+
+
+def random_version(version_dir: Path) -> Path:
+    """A model version of the project's two models with random weights (timing does not depend on them)."""
+    from qb_assets.features.schema import input_set, schema_hash  # noqa: PLC0415
+    from qb_assets.model.training import MODEL_INPUTS, model_dir  # noqa: PLC0415
+
+    config = TrainConfig()
+    for name, inputs in MODEL_INPUTS.items():
+        spec = input_set(inputs)
+        width = len(spec["static"]) + len(spec["derived"])
+        net = PassOutcomeNet(SHAPE, width, YARD_BIN_COUNT + 4, channels=config.channels, hidden=config.hidden)
+        save_artifact(model_dir(version_dir, name), net, config, {"feature_schema_hash": schema_hash()}, {})
+    return version_dir
+
+
+def raw_rows_latency(plays: int, repeats: int = 3) -> dict[str, tuple[float, float]]:
+    """Raw tracking rows to both models' numbers on a generated game: (p50, p99) ms per stage (ingest,
+    features, model) and in total, over ``plays`` pass attempts scored ``repeats`` times each."""
+    from qb_assets.scoring.live import LivePlayScorer, read_play_rows  # noqa: PLC0415
+    from qb_assets.synthetic.season import generate_season  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "source"
+        generate_season(source, season=2024, weeks=[1], games_per_week=1, seed=0)
+        scorer = LivePlayScorer(random_version(Path(tmp) / "version"))
+        tracking = next(source.glob("tracking_week_*.csv"))
+        attempts = pl.read_csv(source / "plays.csv").filter(pl.col("passResult").is_in(["C", "I", "IN"]))
+        rows = [
+            read_play_rows(tracking, g, p) for g, p in attempts.select("gameId", "playId").head(plays).rows()
+        ]
+        times: dict[str, list[float]] = {"ingest": [], "features": [], "model": [], "total": []}
+        for _ in range(repeats):
+            for play in rows:
+                started = time.perf_counter()
+                score = scorer.score_rows(play)
+                times["total"].append((time.perf_counter() - started) * 1e3)
+                for stage, ms in score.timings_ms.items():
+                    times[stage].append(ms)
+    return {stage: (float(np.percentile(t, 50)), float(np.percentile(t, 99))) for stage, t in times.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--plays", type=int, default=4096)
     parser.add_argument("--train-plays", type=int, default=8192)
+    parser.add_argument(
+        "--live-plays", type=int, default=40, help="plays of the raw-rows timing (0: skip it)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -139,6 +247,19 @@ def main() -> None:
             f"| {name} | {batched:.1f} | {one:.0f} | {flops / 1e6:.2f} M | {achieved:.1f} | "
             f"{achieved / peak:.0%} | {base / batched:.1f} |"
         )
+    print(f"\none play, p50 and p99 over {min(64, args.plays)} plays of 20-60 frames:")
+    print("| path | p50 us | p99 us | p50 speed-up |\n|---|---:|---:|---:|")
+    latency = single_play_latency(model, batch, args.threads)
+    for name, p50, p99 in latency:
+        print(f"| {name} | {p50:.0f} | {p99:.0f} | {latency[0][1] / p50:.1f} |")
+    if args.live_plays:
+        stages = raw_rows_latency(args.live_plays)
+        print(
+            f"\nraw tracking rows to both models' numbers ({args.live_plays} plays of a generated game, ms):"
+        )
+        print("| stage | p50 ms | p99 ms |\n|---|---:|---:|")
+        for stage, (p50, p99) in stages.items():
+            print(f"| {stage} | {p50:.2f} | {p99:.2f} |")
     print(
         f"\ntraining on the CPU: {training_plays_per_s(args.train_plays):,.0f} plays/s per epoch "
         f"({args.train_plays:,} plays, batch 256)"

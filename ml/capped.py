@@ -24,7 +24,8 @@ from functools import cached_property
 import torch
 from torch import Tensor
 
-from ml.sbp import SplicedBinnedPareto, as_values
+from ml.sbp import SplicedBinnedPareto
+from ml.tensors import as_values
 
 __all__ = ["HALF_YARD", "CappedYards"]
 

@@ -30,8 +30,9 @@ from torch.distributions import Distribution, constraints
 from ml import binned
 from ml.gpd import gpd_inverse_log_sf, gpd_log_mass, gpd_log_prob, gpd_log_sf, gpd_mean, gpd_parameters
 from ml.logmath import safe_log, safe_logsumexp
+from ml.tensors import as_values
 
-__all__ = ["YARD_BINS", "YARD_BIN_COUNT", "SplicedBinnedPareto", "as_values", "sbp_from_raw"]
+__all__ = ["YARD_BINS", "YARD_BIN_COUNT", "SplicedBinnedPareto", "sbp_from_raw"]
 
 # One-yard bins centred on the integer yards -20..89 (edges at half yards, w = 1, so the body mass of an
 # integer outcome is exactly one bin). Measured on the real public samples:
@@ -49,14 +50,6 @@ __all__ = ["YARD_BINS", "YARD_BIN_COUNT", "SplicedBinnedPareto", "as_values", "s
 # and the GPD tails model the rare long returns and 90+ yard plays.
 YARD_BINS: tuple[float, float] = (-20.5, 89.5)
 YARD_BIN_COUNT: int = 110
-
-
-def as_values(value: Tensor | float, dtype: torch.dtype, device: torch.device) -> Tensor:
-    """``value`` as a tensor of ``dtype`` on ``device``: itself when it already is one, so that a traced
-    graph records no conversion."""
-    if isinstance(value, Tensor) and value.dtype == dtype and value.device == device:
-        return value
-    return torch.as_tensor(value, dtype=dtype, device=device)
 
 
 def _check_hyperparameters(a: float, b: float, p: float, k: int) -> None:
@@ -111,16 +104,14 @@ class SplicedBinnedPareto(Distribution):
         if logits.dim() < 1:
             raise ValueError("logits must have shape (*batch, K) with K >= 2, got a scalar")
         a, b, p = float(bins_lower_bound), float(bins_upper_bound), float(tail_percentile)
-        k = logits.shape[-1]
+        k = int(logits.shape[-1])  # a plain int: a traced graph takes the bin count as a constant
         _check_hyperparameters(a, b, p, k)
         batch_shape, dtype, device = logits.shape[:-1], logits.dtype, logits.device
 
         def as_batch(name: str, value: Tensor | float) -> Tensor:
             t = as_values(value, dtype, device)
-            if t.shape == batch_shape:
-                return t
             try:
-                return torch.broadcast_to(t, batch_shape)
+                return t if t.shape == batch_shape else torch.broadcast_to(t, batch_shape)
             except RuntimeError as err:
                 raise ValueError(
                     f"{name} of shape {tuple(t.shape)} does not broadcast to batch_shape {tuple(batch_shape)}"
@@ -390,7 +381,7 @@ def sbp_from_raw(  # noqa: PLR0917 (mirrors the SplicedBinnedPareto signature)
     """
     if raw.dim() < 1 or raw.shape[-1] < 6:
         raise ValueError(f"raw must have shape (*batch, K + 4) with K >= 2, got {tuple(raw.shape)}")
-    k = raw.shape[-1] - 4
+    k = int(raw.shape[-1]) - 4  # a plain int, as in SplicedBinnedPareto
     a, b = float(bins_lower_bound), float(bins_upper_bound)
     _check_hyperparameters(a, b, float(tail_percentile), k)
     if beta_min is None:

@@ -103,6 +103,8 @@ class SinglePlayGraphs:
 @torch.inference_mode(False)
 def _compile(module: nn.Module, example: tuple[Tensor, ...]):
     """``module`` traced on ``example``, frozen, and handed to the static runtime where torch has it."""
+    with torch.no_grad():
+        module.eval()(*example)  # fills the caches (the bin edges), which the trace then reads as constants
     with warnings.catch_warnings(), torch.no_grad():
         # The tracer warns about every Python bool taken from a tensor: the argument checks of the
         # distribution code, decided once here (see the module docstring).
