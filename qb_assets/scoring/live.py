@@ -138,10 +138,10 @@ class LivePlayScorer:
         if features.height != 1:
             raise ValueError(f"score_features scores one play; got {features.height}")
         inputs = {name: model_data(feature_arrays(features, MODEL_INPUTS[name])) for name in MODEL_INPUTS}
+        play = features.select("game_id", "play_id", "pass_result", "yards_gained").row(0, named=True)
+        intercepted = play["pass_result"] == "IN"
         started = time.perf_counter()
         numbers = {}
-        play = features.row(0, named=True)
-        intercepted = play["pass_result"] == "IN"
         with torch.inference_mode():
             for name, data in inputs.items():
                 numbers[name] = self.score_inputs(name, single_play_inputs(data), intercepted)
