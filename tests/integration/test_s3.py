@@ -79,11 +79,10 @@ def test_ingest_from_an_s3_prefix_matches_the_local_folder(
     ours = lake_io.scan_table(tmp_path / "lake", "plays").collect()
     theirs = lake_io.scan_table(tmp_path / "lake_local", "plays").collect()
     assert ours.drop("layout").equals(theirs.drop("layout"))
-    # The sensor's fingerprint changes when the object does.
-    file = source.list_files()[0]
-    before = source.fingerprint(file)
+    # The sensor's fingerprint (from the listing) changes when the object does.
+    before = source.list_files()[0].fingerprint
     s3.put_object(Bucket=BUCKET, Key="bdb/2018/week14.csv.gz", Body=gzip.compress(raw + b"\n"))
-    assert source.fingerprint(file) != before
+    assert source.list_files()[0].fingerprint != before
 
 
 def test_an_s3_object_is_tracking_by_its_columns_and_a_cut_one_is_named(
@@ -100,7 +99,7 @@ def test_an_s3_object_is_tracking_by_its_columns_and_a_cut_one_is_named(
 
 
 def test_missing_bucket_is_a_clear_error(s3_endpoint) -> None:
-    with pytest.raises(SourceError, match="s3://no-such-bucket/x: cannot list the S3 prefix"):
+    with pytest.raises(SourceError, match="s3://no-such-bucket/x: cannot list the source"):
         open_source("s3://no-such-bucket/x").list_files()
 
 
