@@ -101,7 +101,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from qb_assets.model.store import format_versions_table, list_versions  # noqa: PLC0415
+    from qb_assets.model.store import list_versions  # noqa: PLC0415
+    from qb_assets.model.versions_table import format_versions_table  # noqa: PLC0415
 
     versions = list_versions(args.model_root)
     print(json.dumps(versions, indent=2) if args.json else format_versions_table(versions))

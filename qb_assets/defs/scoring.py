@@ -10,7 +10,7 @@ from qb_assets.defs.metadata import picture, rounded, table_preview
 from qb_assets.defs.model import promoted_model
 from qb_assets.defs.partitions import season_week, season_week_partitions
 from qb_assets.defs.resources import LakeResource, ModelStoreResource
-from qb_assets.model.store import accepted_version_dir
+from qb_assets.model.store import accepted_version_dir, version_name
 from qb_assets.scoring.explain import explain_play
 from qb_assets.scoring.score import (
     HELDOUT_KS_LIMIT,
@@ -84,7 +84,7 @@ def play_scores(
                 "plays_scored": scores.height,
                 **{f"mean_{c}": float(scores[c].mean()) if scores.height else None for c in MEAN_COLUMNS},
                 "heldout_plays": int(scores["heldout"].sum()),
-                "model_version": version_dir.name,
+                "model_version": version_name(version_dir),
                 "preview": table_preview(scores.select(PREVIEW_COLUMNS)),
             }
         ),
@@ -95,7 +95,7 @@ def play_scores(
                 passed=invalid.is_empty(),
                 metadata=rounded({"plays": scores.height, "violations": invalid.height}),
             ),
-            uniformity_result(lake.root, version_dir.name),
+            uniformity_result(lake.root, version_name(version_dir)),
         ],
     )
 

@@ -20,10 +20,13 @@ logger, naming the request, the attempt and the error. A body cut off mid-read i
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
 import posixpath
+import shutil
+import tempfile
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
@@ -241,12 +244,14 @@ class Storage:
         paths) are copied after all others, so their presence says the rest is complete."""
         files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
         for name in [f for f in files if f not in last] + [f for f in last if f in files]:
-            self.fs.put_file(str(folder / name), self._path(f"{prefix.rstrip('/')}/{name}"))
+            self.fs.put_file(
+                str(folder / name), self._path(f"{prefix.rstrip('/')}/{name}" if prefix else name)
+            )
 
     def download_folder(self, prefix: str, folder: Path, skip: tuple[str, ...] = ()) -> int:
-        """Copy the files under ``prefix`` into the local ``folder``, except those whose relative path
-        starts with one of ``skip``; returns how many were copied."""
-        base = prefix.rstrip("/") + "/"
+        """Copy the files under ``prefix`` (``""``: the root) into the local ``folder``, except those whose
+        relative path starts with one of ``skip``; returns how many were copied."""
+        base = f"{prefix.rstrip('/')}/" if prefix else ""
         copied = 0
         for key in self.list(base):
             relative = key[len(base) :]
@@ -289,3 +294,33 @@ def open_storage(root: str | Path) -> Storage:
     """The storage under ``root``: a local folder (need not exist yet) or an ``s3://bucket/prefix``."""
     text = str(root).rstrip("/") if is_remote(root) else str(root)
     return Storage(text, filesystem(text))
+
+
+def cache_root() -> Path:
+    """Where local copies of stored folders live: ``QB_CACHE``, else ``<temp dir>/qb-score-cache``."""
+    return Path(os.environ.get("QB_CACHE") or Path(tempfile.gettempdir()) / "qb-score-cache")
+
+
+def local_copy(uri: str | Path, skip: tuple[str, ...] = ()) -> Path:
+    """A local folder with the files stored under ``uri``: a local path as it is; for an object store,
+    a copy under ``cache_root()`` keyed by the URI, made once (downloaded into a temporary folder that is
+    renamed into place, so concurrent readers share one and never see half of it). Only for folders
+    that never change once written (a model version: its name is its content hash); ``skip`` leaves out
+    relative paths that may change (a version's evaluation)."""
+    if not is_remote(uri):
+        return Path(uri)
+    text = str(uri).rstrip("/")
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    target = cache_root() / f"{uri_name(text)}-{digest}"
+    if target.is_dir():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
+    try:
+        if open_storage(text).download_folder("", temporary, skip=skip) == 0:
+            raise FileNotFoundError(f"{text}: nothing stored there")
+        with contextlib.suppress(OSError):  # another reader renamed its copy first: the same files
+            os.rename(temporary, target)
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+    return target

@@ -16,7 +16,6 @@ weights. The baselines, the evaluation (``model.evaluation``) and scoring use ex
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,14 +24,18 @@ import numpy as np
 from qb_assets.common.progress import Progress
 from qb_assets.features.schema import MIRROR_SIGN_CHANNELS, schema_hash
 from qb_assets.features.store import training_data
+from qb_assets.io.storage import open_storage
 from qb_assets.model.store import (
     BASELINES_DIR,
     DEFAULT_KEEP_VERSIONS,
     SPLIT_FILE,
+    local_version_dir,
+    location,
     play_splits,
     publish_folder,
     publish_version,
     split_table,
+    version_name,
 )
 
 SPLITS = ("train", "validation", "test")
@@ -120,10 +123,12 @@ def train_model(
 
     version_dir, pruned = publish_version(model_root, fill, keep_versions)
     if progress:
-        progress(f"model version {version_dir.name} in {version_dir}; older versions pruned: {pruned}")
+        progress(
+            f"model version {version_name(version_dir)} in {version_dir}; older versions pruned: {pruned}"
+        )
     history = {name: result["metrics"]["history"] for name, result in fitted.items()}
     return {
-        "model_version": version_dir.name,
+        "model_version": version_name(version_dir),
         "model_dir": str(version_dir),
         "model_root": str(model_root),
         "versions_pruned": pruned,
@@ -144,10 +149,11 @@ def train_baseline_models(lake: str, version_dir: str | Path, progress: Progress
     from ml.compare import train_baselines  # noqa: PLC0415
 
     data, plays = training_data(lake, inputs=MODEL_INPUTS["passing"])
-    _, config, _ = load_artifact(model_dir(version_dir, "passing"), data.meta["feature_schema_hash"])
+    artifact = model_dir(local_version_dir(version_dir), "passing")
+    _, config, _ = load_artifact(artifact, data.meta["feature_schema_hash"])
     baselines = train_baselines(data, play_splits(version_dir, plays["game_id"]), config, progress)
     target = publish_folder(
-        Path(version_dir) / BASELINES_DIR, lambda folder: baselines.save(folder, config, data.meta)
+        location(version_dir, BASELINES_DIR), lambda folder: baselines.save(folder, config, data.meta)
     )
     return {"baselines_dir": str(target), "trees_rounds": int(baselines.trees.best_iteration or 0)}
 
@@ -165,6 +171,5 @@ def write_training_manifest(lake: str, models_root: str | Path, **overrides) -> 
     data, _ = training_data(lake)
     counts = split_counts(config_split(data, train_config(**overrides)))
     manifest = {**{k: v for k, v in data.meta.items() if k != "feature_schema"}, "split_plays": counts}
-    Path(models_root).mkdir(parents=True, exist_ok=True)
-    (Path(models_root) / "training_set.json").write_text(json.dumps(manifest, indent=2))
+    open_storage(models_root).write_json("training_set.json", manifest)
     return manifest

@@ -27,7 +27,7 @@ from qb_assets.common.progress import Progress
 from qb_assets.features.store import FEATURES_TABLE, training_data
 from qb_assets.ingest.season_calendar import season_from_game_id
 from qb_assets.io import lake as lake_io
-from qb_assets.model.store import UNSEEN, game_splits, is_heldout, play_splits
+from qb_assets.model.store import UNSEEN, game_splits, is_heldout, local_version_dir, play_splits
 from qb_assets.model.training import MODEL_INPUTS, model_dir
 
 PLAY_SCORES_TABLE = "play_scores"
@@ -57,14 +57,18 @@ ANALYSIS_COLUMNS = [
 ]
 
 
-def partition_predictions(lake: str, version_dir: Path, key: tuple[int, int]) -> tuple[dict, pl.DataFrame]:
-    """Each model's (capped distribution, record) for one feature partition, and its plays."""
+def partition_predictions(
+    lake: str, version_dir: str | Path, key: tuple[int, int]
+) -> tuple[dict, pl.DataFrame]:
+    """Each model's (capped distribution, record) for one feature partition, and its plays (the version
+    read from a local copy when it is stored on S3)."""
     import torch  # noqa: PLC0415 - torch only when scoring
 
     from ml.artifacts import load_artifact  # noqa: PLC0415
     from ml.inference import to_tensors  # noqa: PLC0415
     from ml.score import capped_predictions  # noqa: PLC0415
 
+    version_dir = local_version_dir(version_dir)
     predictions = {}
     for name in MODEL_INPUTS:
         data, plays = training_data(lake, [key], inputs=MODEL_INPUTS[name])
@@ -82,7 +86,7 @@ def score_partition(lake: str, version_dir: str | Path, season: int, week: int) 
     Refuses an artifact whose feature schema hash differs from the features' (``ArtifactError``)."""
     from ml.score import capped_scores, decision_values  # noqa: PLC0415 - torch only when scoring
 
-    version_dir = Path(version_dir)
+    version_dir = local_version_dir(version_dir)
     predictions, plays = partition_predictions(lake, version_dir, (season, week))
     yards = plays["yards_gained"].to_numpy()
     intercepted = (plays["pass_result"] == "IN").to_numpy()
