@@ -102,7 +102,7 @@ def _s3_filesystem(endpoint: str | None, attempts: int, pid: int) -> fsspec.Abst
     return s3fs.S3FileSystem(
         session=session,
         client_kwargs={"endpoint_url": endpoint} if endpoint else {},
-        config_kwargs={"retries": {"mode": "standard", "max_attempts": attempts}},
+        config_kwargs={"retries": {"mode": "standard", "total_max_attempts": attempts}},
         retries=attempts,
         use_listings_cache=False,
         skip_instance_cache=True,
