@@ -33,10 +33,11 @@ ROUTES: dict[str, tuple[float, tuple[float, float], float, float, bool, float]] 
     "POST": (0.0, (10.0, 14.0), -40.0, np.inf, False, 1.5),
     "CORNER": (0.0, (10.0, 12.0), 45.0, np.inf, False, 1.6),
     "CROSS": (0.0, (2.0, 8.0), -75.0, np.inf, False, 2.3),
-    "FLAT": (60.0, (2.0, 3.0), 88.0, np.inf, False, 3.2),
+    "FLAT": (60.0, (2.0, 3.0), 88.0, 5.0, True, 3.2),
     "SCREEN": (115.0, (2.5, 4.0), 100.0, 0.5, True, 3.8),
     "ANGLE": (70.0, (2.5, 3.5), -60.0, np.inf, False, 2.6),
     "WHEEL": (80.0, (4.0, 6.0), 0.0, np.inf, False, 1.9),
+    "CHECK": (35.0, (1.5, 2.5), 75.0, 2.0, True, 3.4),  # a back's checkdown: settles underneath
     "BLOCK": (0.0, (0.5, 1.5), 0.0, 0.0, True, 1.0),  # stays in to protect: never a target
 }
 ROUTE_NAMES = tuple(ROUTES)
@@ -44,13 +45,13 @@ BLOCK_ROUTE = ROUTE_NAMES.index("BLOCK")
 # Route mix per receiver slot (wide A, wide B, slot, TE, RB), as probabilities over ROUTE_NAMES.
 _MIX = {
     "wide": {"GO": 14, "HITCH": 13, "CURL": 9, "OUT": 12, "IN": 12, "SLANT": 10, "POST": 8, "CORNER": 6,
-             "CROSS": 6, "SCREEN": 5, "FLAT": 0, "ANGLE": 0, "WHEEL": 0, "BLOCK": 0},
+             "CROSS": 6, "SCREEN": 5, "FLAT": 0, "ANGLE": 0, "WHEEL": 0, "CHECK": 0, "BLOCK": 0},
     "slot": {"GO": 6, "HITCH": 12, "CURL": 8, "OUT": 12, "IN": 12, "SLANT": 10, "POST": 6, "CORNER": 6,
-             "CROSS": 16, "SCREEN": 5, "FLAT": 7, "ANGLE": 0, "WHEEL": 0, "BLOCK": 0},
+             "CROSS": 16, "SCREEN": 5, "FLAT": 7, "ANGLE": 0, "WHEEL": 0, "CHECK": 0, "BLOCK": 0},
     "te": {"GO": 4, "HITCH": 14, "CURL": 8, "OUT": 10, "IN": 8, "SLANT": 4, "POST": 4, "CORNER": 6,
-           "CROSS": 18, "SCREEN": 3, "FLAT": 21, "ANGLE": 0, "WHEEL": 0, "BLOCK": 35},
+           "CROSS": 8, "SCREEN": 3, "FLAT": 18, "ANGLE": 0, "WHEEL": 0, "CHECK": 10, "BLOCK": 35},
     "rb": {"GO": 0, "HITCH": 0, "CURL": 0, "OUT": 0, "IN": 0, "SLANT": 0, "POST": 0, "CORNER": 0,
-           "CROSS": 22, "SCREEN": 10, "FLAT": 38, "ANGLE": 14, "WHEEL": 6, "BLOCK": 80},
+           "CROSS": 12, "SCREEN": 10, "FLAT": 28, "ANGLE": 12, "WHEEL": 5, "CHECK": 30, "BLOCK": 55},
 }  # fmt: skip
 ROUTE_MIX = np.array(
     [[_MIX[k][r] for r in ROUTE_NAMES] for k in ("wide", "wide", "slot", "te", "rb")], dtype=float
@@ -62,6 +63,20 @@ COVERAGE_SHARE = np.array([0.03, 0.27, 0.14, 0.33, 0.14, 0.05, 0.04])
 SINGLE_HIGH = np.array([False, True, False, True, False, False, False])
 
 
+# A settled receiver keeps working back to the ball, a blocker shuffles: their speed (yd/s) after the
+# route's end, drawn per receiver. Real receivers at the release (2018 sample): median 5.6 yd/s, 10% below 2.3.
+SETTLED_SPEED_YD_S = (1.5, 3.5)
+BLOCKER_SPEED_YD_S = (0.8, 2.0)
+# Top running speed per receiver slot (wide A, wide B, slot, TE, RB) before his route skill and noise:
+# real receivers at the release run 6.9 yd/s at the 75th percentile, 8.2 at the 95th.
+RECEIVER_TOP_SPEED_YD_S = np.array([7.0, 7.0, 6.8, 6.0, 6.0])
+# Separation the covering defender settles at, relative to the route's median (zone shells give more).
+SEPARATION_SCALE, ZONE_SEPARATION_SCALE, SEPARATION_SPREAD = 1.0, 1.4, 0.65
+# The QB's move into the throw (_qb_release_move): the share of rollouts grows with the time he holds
+# the ball (QB_ROLLOUT_PER_S per second beyond 2.5 s) and when the rush is about to get home; quick
+# passes (under 2.2 s) leave on the drop in QB_QUICK_DROP_SHARE of cases.
+QB_ROLLOUT_BASE, QB_ROLLOUT_PER_S, QB_ROLLOUT_HURRIED = 0.04, 0.45, 0.25
+QB_QUICK_DROP_SHARE = 0.35
 BEAT_LEAD_S = 1.2  # the winning rusher sheds his block this long before he reaches the QB
 MAX_SPEED_YD_S = 10.5
 
@@ -124,7 +139,9 @@ def frame_times(n_plays: int, n_frames: int) -> np.ndarray:
 def _route_paths(  # noqa: PLR0917 (array plumbing: arguments follow the pipeline order)
     rng, x0, y0, ball_y, route, speed_max, t
 ):
-    """Integrate each receiver's heading along his route: (P, F, 5) x and y."""
+    """Integrate each receiver's heading along his route: (P, F, 5) x and y. A receiver who settles
+    (hitch, curl, screen, a blocker) keeps working at a jog (``SETTLED_SPEED_YD_S``), as real
+    receivers do: few stand still when the ball comes out."""
     n = x0.shape[0]
     spec = [ROUTES[name] for name in ROUTE_NAMES]
     psi1 = np.array([s[0] for s in spec])[route]
@@ -137,6 +154,10 @@ def _route_paths(  # noqa: PLR0917 (array plumbing: arguments follow the pipelin
     side = np.where(y0 > ball_y[:, None], 1.0, -1.0)
     side = np.where(np.abs(y0 - ball_y[:, None]) < 0.5, rng.choice([-1.0, 1.0], (n, N_REC)), side)
     delay = 0.05 + 0.15 * rng.random((n, N_REC))
+    floor_lo, floor_hi = np.where(route == BLOCK_ROUTE, BLOCKER_SPEED_YD_S[0], SETTLED_SPEED_YD_S[0]), np.where(
+        route == BLOCK_ROUTE, BLOCKER_SPEED_YD_S[1], SETTLED_SPEED_YD_S[1]
+    )
+    settled_speed = floor_lo + (floor_hi - floor_lo) * rng.random((n, N_REC))
     tau = 0.55
     tt = np.maximum(t - delay[:, None, :], 0.0)
     arc = speed_max[:, None, :] * (tt - tau * (1.0 - np.exp(-tt / tau)))  # distance run if never slowing
@@ -146,7 +167,9 @@ def _route_paths(  # noqa: PLR0917 (array plumbing: arguments follow the pipelin
     sharp = np.abs(psi2 - psi1)[:, None, :] > 60.0
     speed = speed * (1.0 - 0.35 * sharp * np.exp(-(((arc - stem[:, None, :]) / 1.5) ** 2)))
     total = stem + np.where(settles, after, np.inf)
-    speed = speed * np.where(settles[:, None, :], expit((total[:, None, :] - arc) / 0.4), 1.0)
+    gate = expit((total[:, None, :] - arc) / 0.4)
+    settled = np.minimum(speed, settled_speed[:, None, :])
+    speed = np.where(settles[:, None, :], speed * gate + settled * (1.0 - gate), speed)
     heading = np.radians(90.0 - side[:, None, :] * psi)
     step = speed * FRAME_SECONDS
     x = x0[:, None, :] + np.cumsum(step * np.sin(heading), axis=1)
@@ -196,17 +219,15 @@ def _receiver_routes(  # noqa: PLR0917 (array plumbing: arguments follow the pip
     (P, 5) and the (P, F, 5) x and y paths."""
     n = rec_x0.shape[0]
     route = np.stack([rng.choice(len(ROUTE_NAMES), n, p=ROUTE_MIX[k]) for k in range(N_REC)], axis=1)
-    base_speed = np.array([8.3, 8.3, 8.0, 7.0, 7.3])
-    speed_max = base_speed[None, :] + 0.35 * route_skill + rng.normal(0.0, 0.25, (n, N_REC))
-    rx, ry = _route_paths(rng, rec_x0, rec_y0, ball_y, route, np.clip(speed_max, 5.5, 9.6), t)
+    speed_max = RECEIVER_TOP_SPEED_YD_S[None, :] + 0.35 * route_skill + rng.normal(0.0, 0.5, (n, N_REC))
+    rx, ry = _route_paths(rng, rec_x0, rec_y0, ball_y, route, np.clip(speed_max, 5.0, 9.4), t)
     return route, rx, ry
 
 
 def _qb_drop(
     rng: np.random.Generator, los_x: np.ndarray, ball_y: np.ndarray, shotgun: np.ndarray, t: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The QB drops to his spot in the pocket, then steps up a little: his (P, F) x and y paths and the
-    (P,) spot."""
+    """The QB drops to his spot in the pocket: his (P, F) x and y paths and the (P,) spot."""
     n = los_x.size
     qb_x0 = los_x - np.where(shotgun, 5.0, 1.2)
     drop_yd = np.where(shotgun, rng.normal(2.2, 0.6, n), rng.normal(6.0, 0.8, n))
@@ -214,10 +235,49 @@ def _qb_drop(
     qb_set_y = ball_y + rng.normal(0.0, 0.6, n)
     drop_s = np.where(shotgun, 0.7, 1.2)[:, None]
     zero = np.zeros((n, 1))
-    step_up = 0.8 * smoothstep((t[..., 0] - drop_s - 0.3) / 1.5)
-    qb_x = hermite(qb_x0[:, None], zero, qb_set_x[:, None], zero, t[..., 0] / drop_s, drop_s) + step_up
+    qb_x = hermite(qb_x0[:, None], zero, qb_set_x[:, None], zero, t[..., 0] / drop_s, drop_s)
     qb_y = hermite(ball_y[:, None], zero, qb_set_y[:, None], zero, t[..., 0] / drop_s, drop_s)
     return qb_x, qb_y, qb_set_x, qb_set_y
+
+
+def _qb_release_move(
+    rng: np.random.Generator, t: np.ndarray, t_release_s: np.ndarray, t_hit_s: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The QB's movement into the throw, added to his drop: (P, F) x and y offsets.
+
+    Real QBs are rarely still at the release (2018 sample: median 1.35 yd/s, a quarter above 3.9). A
+    QB either sets and steps into the throw (a slow move in any direction), throws a quick pass while
+    still dropping (backward), or rolls out (lateral, up to 35 degrees upfield) when he holds the ball
+    long or the rush gets home. Each move accelerates uniformly from rest to its speed at the release
+    (so his acceleration at the release is speed / duration, 1-3 yd/s^2 as in the real sample) and
+    keeps that velocity after it (the play's finish coasts him to a stop)."""
+    n = t_release_s.size
+    hurried = t_hit_s - t_release_s < 0.5
+    p_roll = np.clip(QB_ROLLOUT_BASE + QB_ROLLOUT_PER_S * (t_release_s - 2.5), QB_ROLLOUT_BASE, 0.85)
+    p_roll = np.minimum(p_roll + QB_ROLLOUT_HURRIED * hurried, 0.9)
+    p_quick = np.where(t_release_s < 2.2, QB_QUICK_DROP_SHARE, 0.0)
+    u = rng.random(n)
+    roll, quick = u < p_roll, (u >= p_roll) & (u < p_roll + p_quick)
+    speed = np.select(
+        [roll, quick],
+        [rng.uniform(3.5, 8.0, n), rng.uniform(1.8, 4.0, n)],
+        np.clip(rng.lognormal(np.log(0.8), 0.7, n), 0.05, 2.5),
+    )
+    side = rng.choice([-1.0, 1.0], n)
+    angle = np.radians(
+        np.select(
+            [roll, quick],
+            [side * (90.0 - rng.uniform(0.0, 35.0, n)), 180.0 + rng.uniform(-25.0, 25.0, n)],
+            rng.uniform(0.0, 360.0, n),
+        )
+    )
+    accel = np.select([roll, quick], [rng.uniform(1.0, 2.2, n), rng.uniform(1.5, 3.0, n)], rng.uniform(0.8, 2.6, n))
+    start = np.maximum(t_release_s - speed / accel, np.where(roll, 0.4, 0.3))
+    duration = np.maximum(t_release_s - start, 0.1)[:, None]
+    tt = t[..., 0] - start[:, None]
+    moving = np.clip(tt, 0.0, duration)
+    distance = 0.5 * (speed[:, None] / duration) * moving**2 + speed[:, None] * np.maximum(tt - duration, 0.0)
+    return distance * np.cos(angle)[:, None], distance * np.sin(angle)[:, None]
 
 
 def _pass_set(
@@ -255,10 +315,12 @@ def _cover_receivers(  # noqa: PLR0917 (array plumbing: arguments follow the pip
     d_x0 = X + cushion
     d_y0 = rec_y0 - 1.0 * np.sign(rec_y0 - Y)
     median_sep = (
-        0.72 * np.array([ROUTES[r][5] for r in ROUTE_NAMES])[route] * np.where(man, 1.0, 1.25)[:, None]
+        SEPARATION_SCALE
+        * np.array([ROUTES[r][5] for r in ROUTE_NAMES])[route]
+        * np.where(man, 1.0, ZONE_SEPARATION_SCALE)[:, None]
     )
     sep = median_sep * np.exp(
-        0.55 * rng.normal(size=(n, 5)) + 0.2 * (skill["route"] - skill["coverage"][:, :5])
+        SEPARATION_SPREAD * rng.normal(size=(n, 5)) + 0.2 * (skill["route"] - skill["coverage"][:, :5])
     )
     angle = rng.uniform(0.0, 2.0 * np.pi, (n, 5))
     o1x, o1y = sep * np.sin(angle), sep * np.cos(angle)
@@ -268,7 +330,14 @@ def _cover_receivers(  # noqa: PLR0917 (array plumbing: arguments follow the pip
     trail_y = _shift_frames(ry[..., cov_rec], lag)
     cov_x = trail_x + ((d_x0 - rec_x0)[:, None, :] * (1.0 - close) + o1x[:, None, :] * close)
     cov_y = trail_y + ((d_y0 - rec_y0)[:, None, :] * (1.0 - close) + o1y[:, None, :] * close)
-    return cov_x, cov_y
+    # A back or tight end who stays in to block is not followed into the backfield: his defender holds
+    # his depth beyond the line and reads the QB.
+    hold_x = X[:, :, None] + rng.uniform(3.0, 6.0, (n, 1, 5))
+    u_hold = smoothstep(t[..., :1] / 1.0)
+    held_x = d_x0[:, None, :] + (hold_x - d_x0[:, None, :]) * u_hold
+    held_y = d_y0[:, None, :] + (trail_y - d_y0[:, None, :]) * 0.3 * u_hold
+    blocking = (route == BLOCK_ROUTE)[:, None, :]
+    return np.where(blocking, held_x, cov_x), np.where(blocking, held_y, cov_y)
 
 
 def _safeties(  # noqa: PLR0917 (array plumbing: arguments follow the pipeline order)
@@ -354,12 +423,14 @@ def design_plays(  # noqa: PLR0917 (array plumbing: arguments follow the pipelin
     setup: tuple[np.ndarray, np.ndarray, np.ndarray],
     t_hit_s: np.ndarray,
     rusher_win: np.ndarray,
+    t_release_s: np.ndarray,
 ) -> Design:
     """Alignment, routes, coverage and pass rush for P plays over n_frames frames.
 
     `skill` holds per-slot arrays: route (P,5), coverage (P,7). `setup` comes from `draw_setup`.
     `t_hit_s` is when the winning rusher (index into the 5 rushers: 4 DL + LB2) reaches the QB's
-    spot; `rusher_win` is that index.
+    spot; `rusher_win` is that index; `t_release_s` when the QB releases the ball (or is sacked, or
+    breaks into his scramble): his move into the throw is timed to it.
     """
     n = los_x.size
     t = frame_times(n, n_frames)
@@ -371,6 +442,9 @@ def design_plays(  # noqa: PLR0917 (array plumbing: arguments follow the pipelin
     route, rx, ry = _receiver_routes(rng, rec_x0, rec_y0, ball_y, skill["route"], t)
     x[..., REC], y[..., REC] = rx, ry
     x[..., QB], y[..., QB], qb_set_x, qb_set_y = _qb_drop(rng, los_x, ball_y, shotgun, t)
+    move_x, move_y = _qb_release_move(rng, t, t_release_s, t_hit_s)
+    x[..., QB] += move_x
+    y[..., QB] = np.clip(y[..., QB] + move_y, 1.5, FIELD_WIDTH_YD - 1.5)
     x[..., OL], y[..., OL] = _pass_set(rng, los_x, ball_y, t)
     receivers = (route, rec_x0, rec_y0, rx, ry)
     man = COVERAGE_IS_MAN[coverage]
