@@ -86,7 +86,12 @@ def generated_lake(work: Path, name: str, *, weeks, games_per_week: int, seed: i
     source, lake = work / f"{name}_source", work / f"{name}_lake"
     if not (lake.exists() and lake_io.list_partitions(str(lake), "features")):
         generate_season(
-            source, weeks=weeks, games_per_week=games_per_week, seed=seed, vintage_mix=vintage_mix, progress=print
+            source,
+            weeks=weeks,
+            games_per_week=games_per_week,
+            seed=seed,
+            vintage_mix=vintage_mix,
+            progress=print,
         )
         ingest_source(source, lake)
         build_features(str(lake))
@@ -138,7 +143,9 @@ def feature_distances(real_lake: str, generated: str) -> pl.DataFrame:
 
 
 def print_distances(table: pl.DataFrame) -> None:
-    print(f"\n{'feature':42s} {'KS':>6s} {'target':>7s} {'real med':>9s} {'gen med':>8s} {'real mean':>9s} {'gen mean':>8s}")
+    print(
+        f"\n{'feature':42s} {'KS':>6s} {'target':>7s} {'real med':>9s} {'gen med':>8s} {'real mean':>9s} {'gen mean':>8s}"
+    )
     for row in table.iter_rows(named=True):
         verdict = ("ok" if row["ks"] < KS_TARGET else "MISS") if row["target"] else ""
         print(

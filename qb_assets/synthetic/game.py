@@ -164,7 +164,15 @@ def simulate_plays(rng: np.random.Generator, league: League, game: dict) -> Simu
     clock = draw_clock(rng, setup[2], sk["rush"], sk["block"])
     clock["f_event"] = to_frame(clock["t_event"])
     design = design_plays(
-        rng, sit["los_x"], sit["ball_y"], N_FRAMES, sk, setup, clock["t_hit"], clock["winner"], clock["t_event"]
+        rng,
+        sit["los_x"],
+        sit["ball_y"],
+        N_FRAMES,
+        sk,
+        setup,
+        clock["t_hit"],
+        clock["winner"],
+        clock["t_event"],
     )
     feat_all = release_features(design.x, design.y, clock["f_event"], sit["los_x"])
     qb = {k: sk[k] for k in ("accuracy", "decision", "arm")}

@@ -219,7 +219,10 @@ def build_league(rng: np.random.Generator) -> League:
     # rosters do; BDB 2021 tracks them (it tracks no DE, DT or NT), so they count as tracked pass rushers.
     edge_as_olb = pl.col("team").is_in(FRONT_34_TEAMS) & (pl.col("officialPosition") == "DE")
     players = pl.DataFrame(rows).with_columns(
-        pl.when(edge_as_olb).then(pl.lit("OLB")).otherwise(pl.col("officialPosition")).alias("officialPosition")
+        pl.when(edge_as_olb)
+        .then(pl.lit("OLB"))
+        .otherwise(pl.col("officialPosition"))
+        .alias("officialPosition")
     )
     skills = np.vstack(skill_rows)
     # Standardize the starting QBs' skills so the league's QB spread does not hinge on 32 draws.

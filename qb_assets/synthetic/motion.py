@@ -16,9 +16,18 @@ import numpy as np
 from scipy.special import expit
 
 from qb_assets.ingest.schema import FIELD_WIDTH_YD, FRAME_SECONDS
+from qb_assets.synthetic.kinematics import (
+    N_PLAYERS,
+    SNAP_INDEX,
+    clamp_speed,
+    decelerate,
+    frame_times,
+    hermite,
+    smoothstep,
+)
+from qb_assets.synthetic.pocket import pass_set, qb_drop, qb_release_move
 
-N_PLAYERS = 22
-SNAP_INDEX = 10  # frame index of ball_snap (frameId 11)
+__all__ = ["N_PLAYERS", "SNAP_INDEX", "clamp_speed", "decelerate", "frame_times", "hermite", "smoothstep"]
 QB, OL, REC, DL, BACK = 0, slice(1, 6), slice(6, 11), slice(11, 15), slice(15, 22)
 N_REC = 5
 # Route library: (outside angle of the stem [deg], stem length range [yd], outside angle after the break,
@@ -64,7 +73,8 @@ SINGLE_HIGH = np.array([False, True, False, True, False, False, False])
 
 
 # A settled receiver keeps working back to the ball, a blocker shuffles: their speed (yd/s) after the
-# route's end, drawn per receiver. Real receivers at the release (2018 sample): median 5.6 yd/s, 10% below 2.3.
+# route's end, drawn per receiver. Real receivers at the release (2018 sample): median 5.6 yd/s, 10% below
+# 2.3.
 SETTLED_SPEED_YD_S = (1.5, 3.5)
 BLOCKER_SPEED_YD_S = (0.8, 2.0)
 # Top running speed per receiver slot (wide A, wide B, slot, TE, RB) before his route skill and noise:
@@ -72,49 +82,8 @@ BLOCKER_SPEED_YD_S = (0.8, 2.0)
 RECEIVER_TOP_SPEED_YD_S = np.array([7.0, 7.0, 6.8, 6.0, 6.0])
 # Separation the covering defender settles at, relative to the route's median (zone shells give more).
 SEPARATION_SCALE, ZONE_SEPARATION_SCALE, SEPARATION_SPREAD = 1.0, 1.4, 0.65
-# The QB's move into the throw (_qb_release_move): the share of rollouts grows with the time he holds
-# the ball (QB_ROLLOUT_PER_S per second beyond 2.5 s) and when the rush is about to get home; quick
-# passes (under 2.2 s) leave on the drop in QB_QUICK_DROP_SHARE of cases.
-QB_ROLLOUT_BASE, QB_ROLLOUT_PER_S, QB_ROLLOUT_HURRIED = 0.04, 0.45, 0.25
-QB_QUICK_DROP_SHARE = 0.35
 BEAT_LEAD_S = 1.2  # the winning rusher sheds his block this long before he reaches the QB
 MAX_SPEED_YD_S = 10.5
-
-
-def clamp_speed(x: np.ndarray, y: np.ndarray, who: np.ndarray, vmax: float) -> tuple[np.ndarray, np.ndarray]:
-    """Re-integrate the paths of players in `who` ((22,) or (P, 22)) with each frame's step capped at
-    vmax: vectorized over frames by a cumulative sum (a capped player falls a little behind his path)."""
-    dx, dy = np.diff(x, axis=1), np.diff(y, axis=1)
-    scale = np.minimum(1.0, vmax * FRAME_SECONDS / np.maximum(np.hypot(dx, dy), 1e-9))
-    cx = np.concatenate([x[:, :1], x[:, :1] + np.cumsum(dx * scale, axis=1)], axis=1)
-    cy = np.concatenate([y[:, :1], y[:, :1] + np.cumsum(dy * scale, axis=1)], axis=1)
-    mask = who[None, None, :] if who.ndim == 1 else who[:, None, :]
-    return np.where(mask, cx, x), np.where(mask, cy, y)
-
-
-def smoothstep(u: np.ndarray) -> np.ndarray:
-    u = np.clip(u, 0.0, 1.0)
-    return u * u * (3.0 - 2.0 * u)
-
-
-def hermite(  # noqa: PLR0917 (array plumbing: arguments follow the pipeline order)
-    p0: np.ndarray, v0: np.ndarray, p1: np.ndarray, v1: np.ndarray, u: np.ndarray, dur: np.ndarray
-):
-    """Cubic Hermite position at normalized time u in [0, 1] (clipped) over `dur` seconds."""
-    u = np.clip(u, 0.0, 1.0)
-    u2, u3 = u * u, u * u * u
-    return (
-        (2 * u3 - 3 * u2 + 1) * p0
-        + (u3 - 2 * u2 + u) * dur * v0
-        + (-2 * u3 + 3 * u2) * p1
-        + (u3 - u2) * dur * v1
-    )
-
-
-def decelerate(pos: np.ndarray, vel: np.ndarray, t_from: np.ndarray, t: np.ndarray, tau_s: float = 0.6):
-    """Coast from (pos, vel) at time t_from, speed decaying with time constant tau_s (closed form)."""
-    dt = np.maximum(t - t_from, 0.0)
-    return pos + vel * tau_s * (1.0 - np.exp(-dt / tau_s))
 
 
 @dataclass
@@ -129,11 +98,6 @@ class Design:
     blitz: np.ndarray  # (P,) bool: LB2 rushes
     qb_set_x: np.ndarray  # (P,) QB spot in the pocket
     qb_set_y: np.ndarray
-
-
-def frame_times(n_plays: int, n_frames: int) -> np.ndarray:
-    """Seconds since the snap of every frame index, shape (1, F, 1) for broadcasting."""
-    return ((np.arange(n_frames) - SNAP_INDEX) * FRAME_SECONDS).reshape(1, n_frames, 1)
 
 
 def _route_paths(  # noqa: PLR0917 (array plumbing: arguments follow the pipeline order)
@@ -154,8 +118,9 @@ def _route_paths(  # noqa: PLR0917 (array plumbing: arguments follow the pipelin
     side = np.where(y0 > ball_y[:, None], 1.0, -1.0)
     side = np.where(np.abs(y0 - ball_y[:, None]) < 0.5, rng.choice([-1.0, 1.0], (n, N_REC)), side)
     delay = 0.05 + 0.15 * rng.random((n, N_REC))
-    floor_lo, floor_hi = np.where(route == BLOCK_ROUTE, BLOCKER_SPEED_YD_S[0], SETTLED_SPEED_YD_S[0]), np.where(
-        route == BLOCK_ROUTE, BLOCKER_SPEED_YD_S[1], SETTLED_SPEED_YD_S[1]
+    floor_lo, floor_hi = (
+        np.where(route == BLOCK_ROUTE, BLOCKER_SPEED_YD_S[0], SETTLED_SPEED_YD_S[0]),
+        np.where(route == BLOCK_ROUTE, BLOCKER_SPEED_YD_S[1], SETTLED_SPEED_YD_S[1]),
     )
     settled_speed = floor_lo + (floor_hi - floor_lo) * rng.random((n, N_REC))
     tau = 0.55
@@ -222,81 +187,6 @@ def _receiver_routes(  # noqa: PLR0917 (array plumbing: arguments follow the pip
     speed_max = RECEIVER_TOP_SPEED_YD_S[None, :] + 0.35 * route_skill + rng.normal(0.0, 0.5, (n, N_REC))
     rx, ry = _route_paths(rng, rec_x0, rec_y0, ball_y, route, np.clip(speed_max, 5.0, 9.4), t)
     return route, rx, ry
-
-
-def _qb_drop(
-    rng: np.random.Generator, los_x: np.ndarray, ball_y: np.ndarray, shotgun: np.ndarray, t: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The QB drops to his spot in the pocket: his (P, F) x and y paths and the (P,) spot."""
-    n = los_x.size
-    qb_x0 = los_x - np.where(shotgun, 5.0, 1.2)
-    drop_yd = np.where(shotgun, rng.normal(2.2, 0.6, n), rng.normal(6.0, 0.8, n))
-    qb_set_x = qb_x0 - np.clip(drop_yd, 0.5, 9.0)
-    qb_set_y = ball_y + rng.normal(0.0, 0.6, n)
-    drop_s = np.where(shotgun, 0.7, 1.2)[:, None]
-    zero = np.zeros((n, 1))
-    qb_x = hermite(qb_x0[:, None], zero, qb_set_x[:, None], zero, t[..., 0] / drop_s, drop_s)
-    qb_y = hermite(ball_y[:, None], zero, qb_set_y[:, None], zero, t[..., 0] / drop_s, drop_s)
-    return qb_x, qb_y, qb_set_x, qb_set_y
-
-
-def _qb_release_move(
-    rng: np.random.Generator, t: np.ndarray, t_release_s: np.ndarray, t_hit_s: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The QB's movement into the throw, added to his drop: (P, F) x and y offsets.
-
-    Real QBs are rarely still at the release (2018 sample: median 1.35 yd/s, a quarter above 3.9). A
-    QB either sets and steps into the throw (a slow move in any direction), throws a quick pass while
-    still dropping (backward), or rolls out (lateral, up to 35 degrees upfield) when he holds the ball
-    long or the rush gets home. Each move accelerates uniformly from rest to its speed at the release
-    (so his acceleration at the release is speed / duration, 1-3 yd/s^2 as in the real sample) and
-    keeps that velocity after it (the play's finish coasts him to a stop)."""
-    n = t_release_s.size
-    hurried = t_hit_s - t_release_s < 0.5
-    p_roll = np.clip(QB_ROLLOUT_BASE + QB_ROLLOUT_PER_S * (t_release_s - 2.5), QB_ROLLOUT_BASE, 0.85)
-    p_roll = np.minimum(p_roll + QB_ROLLOUT_HURRIED * hurried, 0.9)
-    p_quick = np.where(t_release_s < 2.2, QB_QUICK_DROP_SHARE, 0.0)
-    u = rng.random(n)
-    roll, quick = u < p_roll, (u >= p_roll) & (u < p_roll + p_quick)
-    speed = np.select(
-        [roll, quick],
-        [rng.uniform(3.5, 8.0, n), rng.uniform(1.8, 4.0, n)],
-        np.clip(rng.lognormal(np.log(0.8), 0.7, n), 0.05, 2.5),
-    )
-    side = rng.choice([-1.0, 1.0], n)
-    angle = np.radians(
-        np.select(
-            [roll, quick],
-            [side * (90.0 - rng.uniform(0.0, 35.0, n)), 180.0 + rng.uniform(-25.0, 25.0, n)],
-            rng.uniform(0.0, 360.0, n),
-        )
-    )
-    accel = np.select([roll, quick], [rng.uniform(1.0, 2.2, n), rng.uniform(1.5, 3.0, n)], rng.uniform(0.8, 2.6, n))
-    start = np.maximum(t_release_s - speed / accel, np.where(roll, 0.4, 0.3))
-    duration = np.maximum(t_release_s - start, 0.1)[:, None]
-    tt = t[..., 0] - start[:, None]
-    moving = np.clip(tt, 0.0, duration)
-    distance = 0.5 * (speed[:, None] / duration) * moving**2 + speed[:, None] * np.maximum(tt - duration, 0.0)
-    return distance * np.cos(angle)[:, None], distance * np.sin(angle)[:, None]
-
-
-def _pass_set(
-    rng: np.random.Generator, los_x: np.ndarray, ball_y: np.ndarray, t: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The offensive line sets into an arc in front of the QB, then gives ground slowly: (P, F, 5)."""
-    n = los_x.size
-    X, Y = los_x[:, None], ball_y[:, None]
-    offset = np.array([-2.6, -1.3, 0.0, 1.3, 2.6])
-    ol_x0 = X - np.where(offset == 0.0, 0.9, 1.1)[None, :]
-    ol_y0 = Y + offset[None, :] + rng.normal(0.0, 0.15, (n, 5))
-    set_x = ol_x0 - 1.0 - 0.35 * np.abs(offset)[None, :]
-    set_y = Y + 1.25 * offset[None, :]
-    tt = t[..., :1]
-    u_set = smoothstep(tt / 0.8)
-    give = 0.6 * np.clip((tt - 0.8) / 4.0, 0.0, 1.0)
-    ol_x = ol_x0[:, None, :] + (set_x - ol_x0)[:, None, :] * u_set - give
-    ol_y = ol_y0[:, None, :] + (set_y - ol_y0)[:, None, :] * u_set
-    return ol_x, ol_y
 
 
 def _cover_receivers(  # noqa: PLR0917 (array plumbing: arguments follow the pipeline order)
@@ -441,11 +331,11 @@ def design_plays(  # noqa: PLR0917 (array plumbing: arguments follow the pipelin
     rec_x0, rec_y0 = _receiver_alignment(rng, los_x, ball_y, shotgun)
     route, rx, ry = _receiver_routes(rng, rec_x0, rec_y0, ball_y, skill["route"], t)
     x[..., REC], y[..., REC] = rx, ry
-    x[..., QB], y[..., QB], qb_set_x, qb_set_y = _qb_drop(rng, los_x, ball_y, shotgun, t)
-    move_x, move_y = _qb_release_move(rng, t, t_release_s, t_hit_s)
+    x[..., QB], y[..., QB], qb_set_x, qb_set_y = qb_drop(rng, los_x, ball_y, shotgun, t)
+    move_x, move_y = qb_release_move(rng, t, t_release_s, t_hit_s)
     x[..., QB] += move_x
     y[..., QB] = np.clip(y[..., QB] + move_y, 1.5, FIELD_WIDTH_YD - 1.5)
-    x[..., OL], y[..., OL] = _pass_set(rng, los_x, ball_y, t)
+    x[..., OL], y[..., OL] = pass_set(rng, los_x, ball_y, t)
     receivers = (route, rec_x0, rec_y0, rx, ry)
     man = COVERAGE_IS_MAN[coverage]
     x[..., 15:20], y[..., 15:20] = _cover_receivers(rng, los_x, ball_y, man, receivers, skill, t)

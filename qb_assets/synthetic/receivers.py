@@ -21,10 +21,10 @@ from scipy import special
 
 from qb_assets.synthetic.truth import outcome_probabilities, yardage_parameters
 
-UTILITY_BASE = 6.0
+UTILITY_BASE = 5.0
 UTILITY_PER_YD = 0.52
 UTILITY_INT = 25.0
-UTILITY_NOISE = 2.4
+UTILITY_NOISE = 1.6
 DECISION_NOISE_SLOPE = 0.38
 QB_SKILLS = ("accuracy", "decision", "arm")
 # Gauss-Hermite nodes for the choice integral: exact to about 1e-9 for value gaps up to 8 noise SDs.

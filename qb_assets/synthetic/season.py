@@ -49,7 +49,6 @@ from qb_assets.synthetic.play import (
     to_frame,
 )
 from qb_assets.synthetic.receivers import choose_target
-from qb_assets.synthetic.writer import VINTAGES, as_vintage, vintage_file_name
 from qb_assets.synthetic.truth import (
     SUPPORT_YD,
     conditional_means,
@@ -60,6 +59,7 @@ from qb_assets.synthetic.truth import (
     truth_mean,
     yardage_parameters,
 )
+from qb_assets.synthetic.writer import VINTAGES, as_vintage, vintage_file_name
 
 __all__ = ["SUPPORT_YD", "generate_season", "qb_true_skill", "truth_cdf", "truth_integer_pmf", "truth_mean"]
 
@@ -170,10 +170,12 @@ def game_vintages(
     shares = np.array(list(vintage_mix.values()), dtype=float)
     if unknown or (shares < 0).any() or shares.sum() <= 0:
         raise ValueError(
-            f"vintage_mix {vintage_mix}: shares must be non-negative, not all 0, of vintages {', '.join(VINTAGES)}"
+            f"vintage_mix {vintage_mix}: shares must be non-negative, not all 0, "
+            f"of vintages {', '.join(VINTAGES)}"
         )
     names = list(vintage_mix)
-    return [names[i] for i in np.random.default_rng(seed_seq).choice(len(names), n_games, p=shares / shares.sum())]
+    drawn = np.random.default_rng(seed_seq).choice(len(names), n_games, p=shares / shares.sum())
+    return [names[i] for i in drawn]
 
 
 def generate_season(  # noqa: PLR0917 (the public contract's signature)
