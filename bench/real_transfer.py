@@ -36,6 +36,9 @@ from qb_assets.common.ranges import parse_int_ranges
 from qb_assets.features.store import build_features, load_feature_arrays
 from qb_assets.ingest.pipeline import ingest_source
 from qb_assets.io import lake as lake_io
+from qb_assets.model.applicability import applicability, read_profile, training_profile
+from qb_assets.model.training import train_model
+from qb_assets.scoring.score import score_lake
 from qb_assets.synthetic.season import TRAINING_VINTAGE_MIX, generate_season
 
 REAL_GAME_FILE = "bdb2021_week14_game2018120600.csv"
@@ -144,13 +147,83 @@ def feature_distances(real_lake: str, generated: str) -> pl.DataFrame:
 
 def print_distances(table: pl.DataFrame) -> None:
     print(
-        f"\n{'feature':42s} {'KS':>6s} {'target':>7s} {'real med':>9s} {'gen med':>8s} {'real mean':>9s} {'gen mean':>8s}"
+        f"\n{'feature':42s} {'KS':>6s} {'target':>7s} {'real med':>9s} {'gen med':>8s} "
+        f"{'real mean':>9s} {'gen mean':>8s}"
     )
     for row in table.iter_rows(named=True):
         verdict = ("ok" if row["ks"] < KS_TARGET else "MISS") if row["target"] else ""
         print(
             f"{row['feature']:42s} {row['ks']:6.3f} {verdict:>7s} {row['real_median']:9.2f} "
             f"{row['generated_median']:8.2f} {row['real_mean']:9.2f} {row['generated_mean']:8.2f}"
+        )
+
+
+def calibration(real_lake: str, version_dir: Path) -> dict:
+    """The real game scored by the version: per model, the numbers issue 19's item 4 names."""
+    score_lake(real_lake, version_dir)
+    scores = lake_io.scan_table(real_lake, "play_scores").collect()
+    yards = scores["yards_gained"].to_numpy()
+    rng = np.random.default_rng(0)
+    out = {"plays": scores.height, "actual_mean_yd": float(yards.mean())}
+    for model in ("passing", "execution"):
+        lower, upper = scores[f"{model}_cdf_lower"].to_numpy(), scores[f"{model}_cdf_upper"].to_numpy()
+        pit = lower + rng.uniform(size=len(lower)) * (upper - lower)
+        out[model] = {
+            "mean_percentile": float(scores[f"{model}_percentile"].mean()),
+            "sd_percentile": float(scores[f"{model}_percentile"].std()),
+            "pit_ks": float(stats.kstest(pit, "uniform").statistic),
+        }
+    inside = (scores["q05"] <= scores["yards_gained"]) & (scores["yards_gained"] <= scores["q95"])
+    out["passing"].update(
+        coverage_90=float(inside.mean()), expected_mean_yd=float(scores["expected_yards"].mean())
+    )
+    out["applicability"] = (
+        float(scores["applicability"][0]) if scores["applicability"][0] is not None else None
+    )
+    return out
+
+
+def print_calibration(result: dict) -> None:
+    """Issue 19's item 4 table."""
+    p, e = result["passing"], result["execution"]
+    rows = [
+        ("90% interval coverage", f"{p['coverage_90']:.3f}", ">= 0.80", p["coverage_90"] >= 0.80),
+        (
+            "mean percentile (passing)",
+            f"{p['mean_percentile']:.3f}",
+            "0.42-0.58",
+            0.42 <= p["mean_percentile"] <= 0.58,
+        ),
+        ("PIT KS (passing)", f"{p['pit_ks']:.3f}", "< 0.20", p["pit_ks"] < 0.20),
+        (
+            "mean expected yards",
+            f"{p['expected_mean_yd']:.2f} vs {result['actual_mean_yd']:.2f}",
+            "within 2",
+            abs(p["expected_mean_yd"] - result["actual_mean_yd"]) <= 2.0,
+        ),
+        ("mean percentile (execution)", f"{e['mean_percentile']:.3f}", "", None),
+        ("PIT KS (execution)", f"{e['pit_ks']:.3f}", "", None),
+    ]
+    print(f"\nreal 2018 game, tracking only: {result['plays']} scored attempts")
+    for name, value, target, ok in rows:
+        verdict = "" if ok is None else ("ok" if ok else "MISS")
+        print(f"{name:30s} {value:>16s} {target:>10s} {verdict:>5s}")
+
+
+def print_applicability(real_lake: str, version_dir: Path, training_lake: str) -> None:
+    """The real game's shift from the version's profile, and from the profile of the old training (no
+    situation masking, all 22 players tracked: the same season's BDB 2023 games)."""
+    real = load_feature_arrays(real_lake, inputs="passing").plays
+    plays = load_feature_arrays(training_lake, inputs="passing").plays
+    all_tracked = plays.filter(pl.sum_horizontal("tracked_offense_players", "tracked_defense_players") >= 20)
+    for name, profile in (
+        ("this version (masked, vintage mix)", read_profile(version_dir)),
+        ("old training (no masking, all 22)", training_profile(all_tracked, mask_share=0.0)),
+    ):
+        shift = applicability(profile, real)
+        print(
+            f"applicability, {name:36s} shift {shift.shift:.3f} -> {shift.verdict} "
+            f"(warn > {shift.warn_limit:.2f}, fail > {shift.fail_limit:.2f})"
         )
 
 
@@ -163,6 +236,7 @@ def main() -> None:
     parser.add_argument("--games-per-week", type=int, default=16)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--no-refit", action="store_true", help="skip the refit on train + validation")
     parser.add_argument("--model", type=Path, default=None, help="score with this version instead")
     args = parser.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="qb-bench-real-"))
@@ -178,11 +252,30 @@ def main() -> None:
         seed=args.seed + 1000,
         vintage_mix={"bdb2021": 1.0},
     )
-    distances = feature_distances(real, compare)
-    print_distances(distances)
+    print_distances(feature_distances(real, compare))
     if args.distances_only:
         return
-    print(json.dumps({"seconds": round(time.perf_counter() - started, 1)}))
+    training = generated_lake(
+        work,
+        "training",
+        weeks=parse_int_ranges(args.weeks),
+        games_per_week=args.games_per_week,
+        seed=args.seed,
+        vintage_mix=TRAINING_VINTAGE_MIX,
+    )
+    version_dir = args.model or Path(
+        train_model(
+            training,
+            work / "models",
+            progress=print,
+            epochs=args.epochs,
+            seed=args.seed,
+            refit=not args.no_refit,
+        )["model_dir"]
+    )
+    print_calibration(calibration(real, version_dir))
+    print_applicability(real, version_dir, training)
+    print(json.dumps({"model_dir": str(version_dir), "seconds": round(time.perf_counter() - started, 1)}))
 
 
 if __name__ == "__main__":

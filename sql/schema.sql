@@ -111,8 +111,13 @@ CREATE TABLE IF NOT EXISTS play_scores (
     is_touchdown                             BOOLEAN,
     heldout                                  BOOLEAN,  -- the play was in the model's test split
     epa                                      DOUBLE,   -- expected points added; null: the source has none
+    -- The shift of the play's partition from the scoring model's training features (README,
+    -- "Applicability"): 0 = as trained, above 0.2 used outside what it learned; null: no profile.
+    applicability                            DOUBLE,
     PRIMARY KEY (game_id, play_id)
 );
+-- Warehouses created before the applicability column get it (null on their old rows).
+ALTER TABLE play_scores ADD COLUMN IF NOT EXISTS applicability DOUBLE;
 
 -- Sufficient statistics of qb_split_stats (sql/views/20_qb_split_stats.sql), materialized: the live
 -- aggregation re-expands every play once per split it belongs to, which over a million play scores
@@ -140,8 +145,10 @@ CREATE TABLE IF NOT EXISTS split_aggregates (
     sum_yards_over_expected     DOUBLE,
     epa_plays                   BIGINT NOT NULL,
     sum_epa                     DOUBLE,
+    sum_applicability           DOUBLE,
     PRIMARY KEY (passer_nfl_id, season, split)
 );
+ALTER TABLE split_aggregates ADD COLUMN IF NOT EXISTS sum_applicability DOUBLE;
 
 -- Per-season league constants, materialized with split_aggregates for the same reason.
 CREATE TABLE IF NOT EXISTS season_aggregates (
@@ -318,7 +325,9 @@ SELECT
     q.sum_yards_over_expected / q.attempts AS yards_over_expected,
     nfl_passer_rating(q.attempts, q.completions, q.passing_yards, q.touchdowns, q.interceptions)
         AS nfl_passer_rating,
-    q.sum_epa / nullif(q.epa_plays, 0) AS epa_per_play
+    q.sum_epa / nullif(q.epa_plays, 0) AS epa_per_play,
+    -- The mean shift of the plays' partitions from the scoring model's training (README, "Applicability").
+    q.sum_applicability / q.attempts AS applicability
 -- One layer per step, each step's results as columns: macros expand inline, so an expression that
 -- named the step before (the interval of the passing score of the shrunk components ...) would carry
 -- its whole expression tree, and planning the views would take tens of milliseconds.

@@ -119,6 +119,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     from qb_assets.warehouse.load import load_lake  # noqa: PLC0415
 
     summary = score_lake(args.lake, resolve_model_dir(args.model), progress=_log)
+    for line in summary["applicability_warnings"]:
+        _log(f"qb-score: warning: {line}")
     if args.warehouse:
         summary["warehouse"] = load_lake(args.lake, args.warehouse, progress=_log)
     return _print_json(summary)

@@ -58,9 +58,9 @@ _MIX = {
     "slot": {"GO": 6, "HITCH": 12, "CURL": 8, "OUT": 12, "IN": 12, "SLANT": 10, "POST": 6, "CORNER": 6,
              "CROSS": 16, "SCREEN": 5, "FLAT": 7, "ANGLE": 0, "WHEEL": 0, "CHECK": 0, "BLOCK": 0},
     "te": {"GO": 4, "HITCH": 14, "CURL": 8, "OUT": 10, "IN": 8, "SLANT": 4, "POST": 4, "CORNER": 6,
-           "CROSS": 8, "SCREEN": 3, "FLAT": 18, "ANGLE": 0, "WHEEL": 0, "CHECK": 10, "BLOCK": 35},
+           "CROSS": 8, "SCREEN": 3, "FLAT": 16, "ANGLE": 0, "WHEEL": 0, "CHECK": 16, "BLOCK": 35},
     "rb": {"GO": 0, "HITCH": 0, "CURL": 0, "OUT": 0, "IN": 0, "SLANT": 0, "POST": 0, "CORNER": 0,
-           "CROSS": 12, "SCREEN": 10, "FLAT": 28, "ANGLE": 12, "WHEEL": 5, "CHECK": 30, "BLOCK": 55},
+           "CROSS": 10, "SCREEN": 10, "FLAT": 26, "ANGLE": 12, "WHEEL": 4, "CHECK": 36, "BLOCK": 55},
 }  # fmt: skip
 ROUTE_MIX = np.array(
     [[_MIX[k][r] for r in ROUTE_NAMES] for k in ("wide", "wide", "slot", "te", "rb")], dtype=float
@@ -75,13 +75,13 @@ SINGLE_HIGH = np.array([False, True, False, True, False, False, False])
 # A settled receiver keeps working back to the ball, a blocker shuffles: their speed (yd/s) after the
 # route's end, drawn per receiver. Real receivers at the release (2018 sample): median 5.6 yd/s, 10% below
 # 2.3.
-SETTLED_SPEED_YD_S = (1.5, 3.5)
-BLOCKER_SPEED_YD_S = (0.8, 2.0)
+SETTLED_SPEED_YD_S = (2.5, 4.5)
+BLOCKER_SPEED_YD_S = (1.2, 2.8)
 # Top running speed per receiver slot (wide A, wide B, slot, TE, RB) before his route skill and noise:
 # real receivers at the release run 6.9 yd/s at the 75th percentile, 8.2 at the 95th.
 RECEIVER_TOP_SPEED_YD_S = np.array([7.0, 7.0, 6.8, 6.0, 6.0])
 # Separation the covering defender settles at, relative to the route's median (zone shells give more).
-SEPARATION_SCALE, ZONE_SEPARATION_SCALE, SEPARATION_SPREAD = 1.0, 1.4, 0.65
+SEPARATION_SCALE, ZONE_SEPARATION_SCALE, SEPARATION_SPREAD = 1.0, 1.4, 0.8
 BEAT_LEAD_S = 1.2  # the winning rusher sheds his block this long before he reaches the QB
 MAX_SPEED_YD_S = 10.5
 
