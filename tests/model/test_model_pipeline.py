@@ -26,6 +26,7 @@ from qb_assets.defs.scoring import play_scores
 from qb_assets.features.schema import schema_hash
 from qb_assets.io import lake as lake_io
 from qb_assets.model import evaluation
+from qb_assets.model.applicability import PROFILE_FILE
 from qb_assets.model.store import accepted_record, list_versions, read_evaluation
 from tests.conftest import qb_score
 
@@ -43,9 +44,10 @@ def test_cli_train_writes_a_complete_artifact_and_evaluate_compares(small_season
     model = Path(summary["model_dir"])
     assert model == root / summary["model_version"]
     assert {p.name for p in root.iterdir()} == {summary["model_version"], "candidate.json"}
-    # The passing model at the version's root, the execution model in execution/, one shared split.
+    # The passing model at the version's root, the execution model in execution/, one shared split and
+    # the training profile the applicability guard compares scored partitions with.
     artifact = {"model.pt", "config.json", "metrics.json"}
-    assert {p.name for p in model.iterdir()} == {*artifact, "split.parquet", "execution"}
+    assert {p.name for p in model.iterdir()} == {*artifact, "split.parquet", PROFILE_FILE, "execution"}
     assert {p.name for p in (model / "execution").iterdir()} == artifact
     record = json.loads((model / "config.json").read_text())
     execution = json.loads((model / "execution" / "config.json").read_text())
