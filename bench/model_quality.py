@@ -21,7 +21,7 @@ from qb_assets.common.ranges import parse_int_ranges
 from qb_assets.features.store import build_features
 from qb_assets.ingest.pipeline import ingest_source
 from qb_assets.model.evaluation import evaluate_model, format_metrics_table
-from qb_assets.model.training import train_model
+from qb_assets.model.training import train_baseline_models, train_model
 from qb_assets.synthetic.oracle import truth_oracles
 from qb_assets.synthetic.season import generate_season
 
@@ -96,6 +96,9 @@ def main() -> None:
         test_weeks=tuple(parse_int_ranges(args.test_weeks)),
     )
     steps["train"] = time.perf_counter() - started
+    started = time.perf_counter()
+    train_baseline_models(lake, trained["model_dir"], progress=print)
+    steps["baselines"] = time.perf_counter() - started
     started = time.perf_counter()
     result = evaluate_model(lake, trained["model_dir"], oracles=truth_oracles(source), progress=print)
     steps["evaluate"] = time.perf_counter() - started

@@ -17,9 +17,11 @@ from ml.errors import ArtifactError
 from qb_assets.common.ranges import parse_int_ranges
 from qb_assets.ingest.formats import LAYOUT_CHOICES, LayoutError
 from qb_assets.io.files import SourceError
-from qb_assets.model.store import DEFAULT_KEEP_VERSIONS
+from qb_assets.model.store import DEFAULT_KEEP_VERSIONS, resolve_model_dir
 from qb_assets.warehouse.query import FORMATS
 
+# nflfastR play-by-play: a file, not a tracking folder (qb_assets/ingest/pbp_ingest.py).
+PBP_FORMAT = "nflfastr"
 EXIT_INPUT_ERROR = 1
 EXIT_LAYOUT_ERROR = 2
 
@@ -56,9 +58,20 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from qb_assets.ingest.pipeline import ingest_source  # noqa: PLC0415
+    from qb_assets.ingest.pbp_ingest import ingest_pbp, is_pbp_file  # noqa: PLC0415
+    from qb_assets.ingest.pipeline import ingest_problems, ingest_source  # noqa: PLC0415
 
-    return _print_json(ingest_source(args.source, args.lake, layout=args.format, progress=_log))
+    if args.format == PBP_FORMAT or (args.format == "auto" and is_pbp_file(args.source)):
+        summary = ingest_pbp(args.source, args.lake, progress=_log)
+    else:
+        summary = ingest_source(args.source, args.lake, layout=args.format, progress=_log)
+    _print_json(summary)
+    # What was accepted is published; a cut file or a run that accepted nothing still fails the command.
+    problem = ingest_problems(summary)
+    if problem:
+        _log(f"qb-score: error: {problem}")
+        return EXIT_INPUT_ERROR
+    return 0
 
 
 def cmd_features(args: argparse.Namespace) -> int:
@@ -68,12 +81,24 @@ def cmd_features(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from qb_assets.model.training import train_model  # noqa: PLC0415
+    from qb_assets.model.situation import MODE_SITUATION, train_situation_model  # noqa: PLC0415
+    from qb_assets.model.training import train_baseline_models, train_model  # noqa: PLC0415
 
     overrides = {"epochs": args.epochs, "device": args.device, "seed": args.seed, "refit": args.refit}
+    if args.mode == MODE_SITUATION:
+        if not args.train_seasons:
+            raise ValueError("--mode situation needs --train-seasons (e.g. 2017-2018)")
+        seasons = parse_int_ranges(args.train_seasons)
+        return _print_json(
+            train_situation_model(args.lake, args.model_root, seasons, _log, args.keep, **overrides)
+        )
+    if args.train_seasons:
+        raise ValueError("--train-seasons is for --mode situation; tracking models split by --test-weeks")
     if args.test_weeks:
         overrides["test_weeks"] = tuple(parse_int_ranges(args.test_weeks))
     summary = train_model(args.lake, args.model_root, progress=_log, keep_versions=args.keep, **overrides)
+    if args.baselines:  # the Gaussian head and the trees on the same split, for `evaluate` to compare
+        summary.update(train_baseline_models(args.lake, summary["model_dir"], progress=_log))
     return _print_json(summary)
 
 
@@ -87,7 +112,6 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from qb_assets.model.evaluation import evaluate_model, format_metrics_table  # noqa: PLC0415
-    from qb_assets.model.store import resolve_model_dir  # noqa: PLC0415
     from qb_assets.synthetic.oracle import truth_oracles  # noqa: PLC0415
 
     truth = Path(args.truth) if args.truth else None
@@ -116,12 +140,15 @@ def cmd_evaluate_pbp(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from qb_assets.model.store import resolve_model_dir  # noqa: PLC0415
+    from qb_assets.model.situation import MODE_SITUATION, model_mode  # noqa: PLC0415
     from qb_assets.scoring.score import score_lake  # noqa: PLC0415
+    from qb_assets.scoring.situation import score_situation_lake  # noqa: PLC0415
     from qb_assets.warehouse.load import load_lake  # noqa: PLC0415
 
-    summary = score_lake(args.lake, resolve_model_dir(args.model), progress=_log)
-    for line in summary["applicability_warnings"]:
+    version_dir = resolve_model_dir(args.model)
+    situation = model_mode(version_dir) == MODE_SITUATION
+    summary = (score_situation_lake if situation else score_lake)(args.lake, version_dir, progress=_log)
+    for line in summary.get("applicability_warnings", []):
         _log(f"qb-score: warning: {line}")
     if args.warehouse:
         summary["warehouse"] = load_lake(args.lake, args.warehouse, progress=_log)
@@ -129,7 +156,6 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from qb_assets.model.store import resolve_model_dir  # noqa: PLC0415
     from qb_assets.scoring.explain import explain_play  # noqa: PLC0415
 
     picture = explain_play(args.lake, resolve_model_dir(args.model), args.game_id, args.play_id)
@@ -152,6 +178,15 @@ def cmd_query(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from qb_assets.cli.demo import run_demo  # noqa: PLC0415
 
+    if args.pbp:
+        from qb_assets.cli.pbp_demo import PBP_DEMO_EPOCHS, run_pbp_demo  # noqa: PLC0415
+
+        if args.source:
+            raise ValueError("--pbp and --source are two sources: give one")
+        epochs = args.epochs if args.epochs is not None else PBP_DEMO_EPOCHS
+        return run_pbp_demo(Path(args.workdir), args.pbp, epochs=epochs, log=_log)
+    if args.epochs is not None:
+        raise ValueError("--epochs is for --pbp (the tracking demo trains its models for a fixed 15 epochs)")
     return run_demo(Path(args.workdir), source=args.source, seed=args.seed, log=_log)
 
 
@@ -172,11 +207,20 @@ def add_data_commands(commands: argparse._SubParsersAction) -> None:
     )
     generate.set_defaults(run=cmd_generate)
 
-    ingest = commands.add_parser("ingest", help="ingest a folder of tracking files into the lake")
-    ingest.add_argument("source", help="folder of tracking/plays/games/players files (CSV, CSV.gz, Parquet)")
+    ingest = commands.add_parser(
+        "ingest", help="ingest tracking files (a folder or one file), or a play-by-play file, into the lake"
+    )
+    ingest.add_argument(
+        "source",
+        help="a folder of tracking files (any names) and plays/games/players tables, one tracking file "
+        "(CSV, CSV.gz, Parquet), or one nflfastR play-by-play file",
+    )
     ingest.add_argument("--lake", required=True, help="lake root folder")
     ingest.add_argument(
-        "--format", default="auto", choices=LAYOUT_CHOICES, help="force a layout (default: detect)"
+        "--format",
+        default="auto",
+        choices=(*LAYOUT_CHOICES, PBP_FORMAT),
+        help="force a layout, or nflfastr for play-by-play (default: detect)",
     )
     ingest.set_defaults(run=cmd_ingest)
 
@@ -185,7 +229,10 @@ def add_data_commands(commands: argparse._SubParsersAction) -> None:
     features.set_defaults(run=cmd_features)
 
 
-MODEL_HELP = "a model version folder, or a model root (its accepted version)"
+MODEL_HELP = (
+    "a model version folder, a model root (its accepted version) or the model store folder QB_MODELS "
+    "(e.g. work/models: its sbp root's accepted version)"
+)
 
 
 def add_model_commands(commands: argparse._SubParsersAction) -> None:
@@ -205,6 +252,16 @@ def add_model_commands(commands: argparse._SubParsersAction) -> None:
         default=DEFAULT_KEEP_VERSIONS,
         help=f"newest versions to keep; the accepted one is always kept (default {DEFAULT_KEEP_VERSIONS})",
     )
+    train.add_argument(
+        "--mode",
+        default="tracking",
+        choices=("tracking", "situation"),
+        help="tracking: the passing + execution models on the feature store (default); situation: the "
+        "situation-only model on the lake's play-by-play",
+    )
+    train.add_argument(
+        "--train-seasons", default=None, help="situation mode: the seasons fitted, e.g. 2017-2018"
+    )
     train.add_argument("--epochs", type=int, default=60)
     train.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     train.add_argument("--seed", type=int, default=0)
@@ -217,6 +274,11 @@ def add_model_commands(commands: argparse._SubParsersAction) -> None:
         action="store_false",
         help="keep the early-stopped model instead of refitting on train + validation (half the time)",
     )
+    train.add_argument(
+        "--baselines",
+        action="store_true",
+        help="also train the Gaussian-head and tree baselines on the same split (for `evaluate`)",
+    )
     train.set_defaults(run=cmd_train)
 
     models = commands.add_parser("models", help="list the model versions under a model root")
@@ -224,7 +286,9 @@ def add_model_commands(commands: argparse._SubParsersAction) -> None:
     models.add_argument("--json", action="store_true", help="print JSON instead of a table")
     models.set_defaults(run=cmd_models)
 
-    evaluate = commands.add_parser("evaluate", help="held-out metrics of the model and the baselines")
+    evaluate = commands.add_parser(
+        "evaluate", help="held-out metrics of the models and their stored baselines (never trains)"
+    )
     evaluate.add_argument("--lake", required=True)
     evaluate.add_argument("--model", required=True, help=MODEL_HELP)
     evaluate.add_argument(
@@ -290,6 +354,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--source", default=None, help="ingest this tracking folder instead of a synthetic season"
+    )
+    demo.add_argument(
+        "--pbp",
+        default=None,
+        metavar="FILE",
+        help="an nflfastR play-by-play file: ingest it, train the situation model on all but the last "
+        "season, score all, show the last season's top 10 qualified passers",
+    )
+    demo.add_argument(
+        "--epochs", type=int, default=None, help="situation model epochs with --pbp (default 10)"
     )
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(run=cmd_demo)

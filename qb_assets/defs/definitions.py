@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dagster as dg
 
-from qb_assets.defs.automation import (
-    full_refresh,
-    new_tracking_files,
-    nightly_season_refresh,
-    train_model,
-    weekly_refresh,
-)
+from qb_assets.defs.automation import new_tracking_files, nightly_season_refresh, refresh_jobs
 from qb_assets.defs.features import play_features
 from qb_assets.defs.ingest import raw_tracking
 from qb_assets.defs.model import (
@@ -20,24 +16,37 @@ from qb_assets.defs.model import (
     sbp_model,
     training_set,
 )
+from qb_assets.defs.pbp import pbp_plays, pbp_scores, situation_model
 from qb_assets.defs.resources import default_resources
 from qb_assets.defs.scoring import play_scores
 from qb_assets.defs.warehouse import warehouse
 
-defs = dg.Definitions(
-    assets=[
-        raw_tracking,
-        play_features,
-        training_set,
-        sbp_model,
-        baseline_models,
-        model_evaluation,
-        promoted_model,
-        play_scores,
-        warehouse,
-    ],
-    jobs=[weekly_refresh, train_model, full_refresh],
-    schedules=[nightly_season_refresh],
-    sensors=[new_tracking_files],
-    resources=default_resources(),
-)
+ASSETS = [
+    raw_tracking,
+    play_features,
+    training_set,
+    sbp_model,
+    baseline_models,
+    model_evaluation,
+    promoted_model,
+    play_scores,
+    warehouse,
+    pbp_plays,
+    situation_model,
+    pbp_scores,
+]
+
+
+def build_definitions(resources: dict[str, Any]) -> dg.Definitions:
+    """The code location with ``resources`` bound (the demo binds its work dir's); its jobs run the
+    ``pbp`` group when the tracking source is a play-by-play file (``automation.refresh_jobs``)."""
+    return dg.Definitions(
+        assets=ASSETS,
+        jobs=refresh_jobs(resources["tracking_source"].is_play_by_play()),
+        schedules=[nightly_season_refresh],
+        sensors=[new_tracking_files],
+        resources=resources,
+    )
+
+
+defs = build_definitions(default_resources())

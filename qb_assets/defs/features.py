@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import dagster as dg
 
 from qb_assets.defs.ingest import StagedChecks, raw_tracking
-from qb_assets.defs.metadata import suite_check_result
+from qb_assets.defs.metadata import rounded, suite_check_result
 from qb_assets.defs.partitions import season_week, season_week_partitions
 from qb_assets.defs.resources import LakeResource
 from qb_assets.features.expectations import features_suite
@@ -55,12 +55,14 @@ def play_features(
         raise checks.failure(rejected) from rejected
     context.log.info(f"season {season} week {week}: {stats}")
     yield dg.MaterializeResult(
-        metadata={
-            **{key: stats[key] for key in STAT_KEYS},
-            "quarantine_reasons": dg.MetadataValue.json(stats["quarantine_reasons"]),
-            "feature_schema_hash": schema_hash(),
-            "lake_version": checks.staged.version,
-        },
+        metadata=rounded(
+            {
+                **{key: stats[key] for key in STAT_KEYS},
+                "quarantine_reasons": dg.MetadataValue.json(stats["quarantine_reasons"]),
+                "feature_schema_hash": schema_hash(),
+                "lake_version": checks.staged.version,
+            }
+        ),
         check_results=checks.results,
     )
 
@@ -75,6 +77,6 @@ def play_features_check_results(staged: lake_io.PartitionVersion, stats: dict) -
             asset_key=ASSET,
             passed=stats["feature_rows"] + stats["feature_quarantined"] == stats["pass_attempts"]
             and features.height == stats["feature_rows"],
-            metadata={k: stats[k] for k in ("pass_attempts", "feature_rows", "feature_quarantined")},
+            metadata=rounded({k: stats[k] for k in ("pass_attempts", "feature_rows", "feature_quarantined")}),
         ),
     ]

@@ -6,11 +6,11 @@ from collections.abc import Callable, Iterator
 
 import dagster as dg
 
-from qb_assets.defs.metadata import suite_check_result, table_preview
+from qb_assets.defs.metadata import rounded, suite_check_result, table_preview
 from qb_assets.defs.partitions import season_week, season_week_partitions
 from qb_assets.defs.resources import LakeResource, TrackingSourceResource
 from qb_assets.ingest.expectations import plays_suite, tracking_suite
-from qb_assets.ingest.pipeline import ingest_source
+from qb_assets.ingest.pipeline import ingest_problems, ingest_source
 from qb_assets.io import lake as lake_io
 
 ASSET = "raw_tracking"
@@ -57,7 +57,7 @@ class StagedChecks:
         """The step's failure when a check failed: nothing was published, the previous data stays."""
         return dg.Failure(
             description=str(rejected),
-            metadata={"failed_checks": [r.check_name for r in self.results if not r.passed]},
+            metadata=rounded({"failed_checks": [r.check_name for r in self.results if not r.passed]}),
         )
 
 
@@ -88,23 +88,29 @@ def raw_tracking(
         yield from checks.results
         raise checks.failure(rejected) from rejected
     plays, quarantine = checks.staged.read("plays"), checks.staged.read("quarantine")
+    problem = ingest_problems(summary)  # a cut file, or nothing accepted: published, but said
+    if problem:
+        context.log.warning(problem)
     yield dg.MaterializeResult(
-        metadata={
-            **{key: summary[key] for key in ("plays_in", "plays_accepted", "plays_quarantined")},
-            "rows_in": summary["rows_in"],
-            "duplicate_rows_dropped": summary["duplicate_rows_dropped"],
-            "quarantine_reasons": dg.MetadataValue.json(summary["quarantine_reasons"]),
-            "layout": ", ".join(summary["layouts"]),
-            "pass_results": dg.MetadataValue.json(
-                dict(plays.group_by("pass_result").len().sort("pass_result").iter_rows())
-            ),
-            "plays_preview": table_preview(plays),
-            "quarantine_preview": table_preview(quarantine, "nothing quarantined"),
-            "lake_partition": dg.MetadataValue.path(
-                str(lake_io.partition_dir(lake.root, "tracking", season, week))
-            ),
-            "lake_version": checks.staged.version,
-        },
+        metadata=rounded(
+            {
+                **{key: summary[key] for key in ("plays_in", "plays_accepted", "plays_quarantined")},
+                "rows_in": summary["rows_in"],
+                "duplicate_rows_dropped": summary["duplicate_rows_dropped"],
+                "quarantine_reasons": dg.MetadataValue.json(summary["quarantine_reasons"]),
+                "layout": ", ".join(summary["layouts"]),
+                "truncated_files": dg.MetadataValue.json(summary["truncated_files"]),
+                "pass_results": dg.MetadataValue.json(
+                    dict(plays.group_by("pass_result").len().sort("pass_result").iter_rows())
+                ),
+                "plays_preview": table_preview(plays),
+                "quarantine_preview": table_preview(quarantine, "nothing quarantined"),
+                "lake_partition": dg.MetadataValue.path(
+                    str(lake_io.partition_dir(lake.root, "tracking", season, week))
+                ),
+                "lake_version": checks.staged.version,
+            }
+        ),
         check_results=checks.results,
     )
 
@@ -146,9 +152,11 @@ def accounting_check_result(summary: dict) -> dg.AssetCheckResult:
         check_name="plays_accounted_for",
         asset_key=ASSET,
         passed=plays_lost == 0 and rows_lost == 0,
-        metadata={
-            **{k: summary[k] for k in ACCOUNTING_KEYS},
-            "plays_unaccounted": plays_lost,
-            "rows_unaccounted": rows_lost,
-        },
+        metadata=rounded(
+            {
+                **{k: summary[k] for k in ACCOUNTING_KEYS},
+                "plays_unaccounted": plays_lost,
+                "rows_unaccounted": rows_lost,
+            }
+        ),
     )

@@ -7,7 +7,7 @@ import dagster as dg
 
 from ml.errors import ArtifactError
 from qb_assets.defs.features import play_features
-from qb_assets.defs.metadata import picture
+from qb_assets.defs.metadata import picture, rounded
 from qb_assets.defs.resources import LakeResource, ModelStoreResource, TrackingSourceResource
 from qb_assets.features.schema import schema_hash
 from qb_assets.model.evaluation import evaluate_model, format_metrics_table, regression_verdict
@@ -42,13 +42,15 @@ MODEL_EVALUATION_CHECKS = [
 def training_set(lake: LakeResource, model_store: ModelStoreResource) -> dg.MaterializeResult:
     manifest = write_training_manifest(lake.root, model_store.root, **model_store.overrides())
     return dg.MaterializeResult(
-        metadata={
-            **manifest["split_plays"],
-            "plays": manifest["plays"],
-            "games": manifest["games"],
-            "feature_schema_hash": manifest["feature_schema_hash"],
-            "weeks": str(manifest["weeks"]),
-        }
+        metadata=rounded(
+            {
+                **manifest["split_plays"],
+                "plays": manifest["plays"],
+                "games": manifest["games"],
+                "feature_schema_hash": manifest["feature_schema_hash"],
+                "weeks": str(manifest["weeks"]),
+            }
+        )
     )
 
 
@@ -74,21 +76,23 @@ def sbp_model(
     )
     test = summary["test"]
     return dg.MaterializeResult(
-        metadata={
-            **{
-                f"{model}_test_{key}": test[model][key]
-                for model in test
-                for key in ("nll", "crps", "pit_ks", "mae_median")
-            },
-            "model_version": summary["model_version"],
-            "epochs_run": dg.MetadataValue.json(summary["epochs_run"]),
-            "refit_epochs": dg.MetadataValue.json(summary["refit_epochs"]),
-            "device": summary["device"],
-            "seconds": summary["seconds"],
-            "artifact": dg.MetadataValue.path(summary["model_dir"]),
-            "versions_pruned": ", ".join(summary["versions_pruned"]) or "none",
-            "feature_schema_hash": summary["feature_schema_hash"],
-        }
+        metadata=rounded(
+            {
+                **{
+                    f"{model}_test_{key}": test[model][key]
+                    for model in test
+                    for key in ("nll", "crps", "pit_ks", "mae_median")
+                },
+                "model_version": summary["model_version"],
+                "epochs_run": dg.MetadataValue.json(summary["epochs_run"]),
+                "refit_epochs": dg.MetadataValue.json(summary["refit_epochs"]),
+                "device": summary["device"],
+                "seconds": summary["seconds"],
+                "artifact": dg.MetadataValue.path(summary["model_dir"]),
+                "versions_pruned": ", ".join(summary["versions_pruned"]) or "none",
+                "feature_schema_hash": summary["feature_schema_hash"],
+            }
+        )
     )
 
 
@@ -105,11 +109,13 @@ def baseline_models(
     version_dir = candidate_version_dir(model_store.sbp_root)
     summary = train_baseline_models(lake.root, version_dir, progress=context.log.info)
     return dg.MaterializeResult(
-        metadata={
-            "model_version": version_dir.name,
-            "trees_rounds": summary["trees_rounds"],
-            "artifact": dg.MetadataValue.path(summary["baselines_dir"]),
-        }
+        metadata=rounded(
+            {
+                "model_version": version_dir.name,
+                "trees_rounds": summary["trees_rounds"],
+                "artifact": dg.MetadataValue.path(summary["baselines_dir"]),
+            }
+        )
     )
 
 
@@ -137,20 +143,22 @@ def model_evaluation(
     write_evaluation(version_dir, {**result, "verdict": {"passed": passed, **verdict}})
     models = result["models"]
     return dg.MaterializeResult(
-        metadata={
-            "model_version": version_dir.name,
-            "metrics": dg.MetadataValue.md(format_metrics_table(result)),
-            "n_test": result["n_test"],
-            "pit_histograms": picture(pit_histograms(models), "PIT histograms"),
-            **{f"{name}_{key}": models[name][key] for name in MODEL_INPUTS for key in ("nll", "pit_ks")},
-            "feature_schema_hash": schema_hash(),
-        },
+        metadata=rounded(
+            {
+                "model_version": version_dir.name,
+                "metrics": dg.MetadataValue.md(format_metrics_table(result)),
+                "n_test": result["n_test"],
+                "pit_histograms": picture(pit_histograms(models), "PIT histograms"),
+                **{f"{name}_{key}": models[name][key] for name in MODEL_INPUTS for key in ("nll", "pit_ks")},
+                "feature_schema_hash": schema_hash(),
+            }
+        ),
         check_results=[
             dg.AssetCheckResult(
                 check_name="model_not_regressed",
                 asset_key="model_evaluation",
                 passed=passed,
-                metadata=verdict,
+                metadata=rounded(verdict),
             )
         ],
     )
@@ -169,11 +177,13 @@ def promoted_model(model_store: ModelStoreResource) -> dg.MaterializeResult:
     except ArtifactError as exc:  # not evaluated, or rejected: the accepted model stays in service
         raise dg.Failure(str(exc)) from exc
     return dg.MaterializeResult(
-        metadata={
-            "model_version": pointer["model_version"],
-            "previous_version": pointer["previous_version"] or "none",
-            **{key: pointer[key] for key in pointer if key.endswith(("_nll", "_pit_ks"))},
-            "artifact": dg.MetadataValue.path(str(version_dir)),
-        },
+        metadata=rounded(
+            {
+                "model_version": pointer["model_version"],
+                "previous_version": pointer["previous_version"] or "none",
+                **{key: pointer[key] for key in pointer if key.endswith(("_nll", "_pit_ks"))},
+                "artifact": dg.MetadataValue.path(str(version_dir)),
+            }
+        ),
         data_version=dg.DataVersion(pointer["model_version"]),
     )

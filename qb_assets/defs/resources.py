@@ -1,10 +1,11 @@
 """Resources: where tracking files come from and where the lake lives.
 
 Defaults come from environment variables so that ``dagster dev``, the nightly schedule and the CLI agree
-without repeating paths: ``QB_SOURCE`` (tracking folder), ``QB_LAKE`` (lake root), ``QB_LAYOUT``
-(``auto`` or a Big Data Bowl layout name), ``QB_MODELS`` (the model store: ``training_set.json`` and
-``sbp/``, the SBP model's versions and pointers), ``QB_WAREHOUSE`` (the DuckDB file). Relative
-defaults live under ``./work``.
+without repeating paths: ``QB_SOURCE`` (tracking folder, or one nflfastR play-by-play file), ``QB_LAKE``
+(lake root), ``QB_LAYOUT`` (``auto``, a Big Data Bowl layout name or ``nflfastr``), ``QB_MODELS`` (the
+model store: ``training_set.json``, ``sbp/``, the SBP model's versions and pointers, and ``situation/``,
+the situation model's), ``QB_TRAIN_SEASONS`` (the situation model's fitted seasons, e.g. ``2017-2018``;
+empty: all but the last), ``QB_WAREHOUSE`` (the DuckDB file). Relative defaults live under ``./work``.
 """
 
 from __future__ import annotations
@@ -15,23 +16,45 @@ import dagster as dg
 
 from qb_assets.common.ranges import parse_int_ranges
 from qb_assets.ingest.formats import LAYOUT_CHOICES
+from qb_assets.ingest.partition import PartitionKey
+from qb_assets.ingest.pbp_ingest import is_pbp_file, pbp_source_partitions
+from qb_assets.ingest.pbp_plays import FORMAT as PBP_FORMAT
+from qb_assets.ingest.pipeline import plan_source
+from qb_assets.io.files import SourceFile
 from qb_assets.io.sources import TrackingSource, open_source
-from qb_assets.model.store import DEFAULT_KEEP_VERSIONS
+from qb_assets.model.situation import SITUATION_ROOT
+from qb_assets.model.store import DEFAULT_KEEP_VERSIONS, SBP_ROOT
 
 
 class TrackingSourceResource(dg.ConfigurableResource):
-    """A folder or an ``s3://bucket/prefix`` of Big Data Bowl files (the landing zone)."""
+    """A folder or an ``s3://bucket/prefix`` of Big Data Bowl files (the landing zone), or one local
+    nflfastR play-by-play file (layout ``auto`` finds it by its columns, or ``nflfastr``): then the jobs
+    run the ``pbp`` assets (``automation.refresh_jobs``)."""
 
     uri: str = "work/source"
     layout: str = "auto"
+
+    def is_play_by_play(self) -> bool:
+        """Whether the source is one nflfastR play-by-play file rather than tracking."""
+        return self.layout == PBP_FORMAT or (self.layout == "auto" and is_pbp_file(self.uri))
+
+    def plan(self) -> dict[PartitionKey, list[SourceFile]]:
+        """The (season, week) partitions of the source and the files of each (a play-by-play file is the
+        file of every partition it holds)."""
+        if self.is_play_by_play():
+            files = self.open().list_files()
+            return {key: files for key in pbp_source_partitions(self.uri)}
+        return plan_source(self.open())
 
     def truth_folder(self) -> str | None:
         """The source folder when it is a generated season with its ground truth (``truth.parquet``)."""
         return self.uri if "://" not in self.uri and (Path(self.uri) / "truth.parquet").exists() else None
 
     def open(self) -> TrackingSource:
-        if self.layout not in LAYOUT_CHOICES:
-            raise ValueError(f"layout {self.layout!r} is not one of {', '.join(LAYOUT_CHOICES)}")
+        if self.layout not in (*LAYOUT_CHOICES, PBP_FORMAT):
+            raise ValueError(
+                f"layout {self.layout!r} is not one of {', '.join(LAYOUT_CHOICES)}, {PBP_FORMAT}"
+            )
         return open_source(self.uri)
 
 
@@ -53,11 +76,17 @@ class ModelStoreResource(dg.ConfigurableResource):
     test_weeks: str = ""  # e.g. "14-17"; empty: 20% of games by hashed id
     refit: bool = True  # refit on train + validation for the epochs early stopping chose
     keep_versions: int = DEFAULT_KEEP_VERSIONS  # newest versions kept; the accepted one always is
+    train_seasons: str = ""  # situation model (play-by-play), e.g. "2017-2018"; empty: all but the last
+
+    @property
+    def situation_root(self) -> str:
+        """The situation model's root (play-by-play sources), beside the SBP model's."""
+        return str(Path(self.root) / SITUATION_ROOT)
 
     @property
     def sbp_root(self) -> str:
         """The SBP model's root: one folder per version, ``candidate.json`` and ``accepted.json``."""
-        return str(Path(self.root) / "sbp")
+        return str(Path(self.root) / SBP_ROOT)
 
     def overrides(self) -> dict:
         weeks = tuple(parse_int_ranges(self.test_weeks))
@@ -84,7 +113,8 @@ def default_resources() -> dict[str, dg.ConfigurableResource]:
         ),
         "lake": LakeResource(root=dg.EnvVar("QB_LAKE").get_value("work/lake") or "work/lake"),
         "model_store": ModelStoreResource(
-            root=dg.EnvVar("QB_MODELS").get_value("work/models") or "work/models"
+            root=dg.EnvVar("QB_MODELS").get_value("work/models") or "work/models",
+            train_seasons=dg.EnvVar("QB_TRAIN_SEASONS").get_value("") or "",
         ),
         "duckdb_warehouse": WarehouseResource(
             path=dg.EnvVar("QB_WAREHOUSE").get_value("work/warehouse.duckdb") or "work/warehouse.duckdb"

@@ -7,7 +7,7 @@ import dagster as dg
 
 from ml.errors import ArtifactError
 from qb_assets.defs.features import play_features
-from qb_assets.defs.metadata import picture, table_preview
+from qb_assets.defs.metadata import picture, rounded, table_preview
 from qb_assets.defs.model import promoted_model
 from qb_assets.defs.partitions import season_week, season_week_partitions
 from qb_assets.defs.resources import LakeResource, ModelStoreResource
@@ -87,22 +87,24 @@ def play_scores(
         png, _ = explain_play(lake.root, version_dir, best["game_id"], best["play_id"])
         pictures["best_play"] = picture(png, "the week's best-scored play")
     return dg.MaterializeResult(
-        metadata={
-            **pictures,
-            "plays_scored": scores.height,
-            **{f"mean_{c}": float(scores[c].mean()) if scores.height else None for c in MEAN_COLUMNS},
-            "heldout_plays": int(scores["heldout"].sum()),
-            "model_version": version_dir.name,
-            "applicability": shift.shift,
-            "applicability_verdict": shift.verdict,
-            "preview": table_preview(scores.select(PREVIEW_COLUMNS)),
-        },
+        metadata=rounded(
+            {
+                **pictures,
+                "plays_scored": scores.height,
+                **{f"mean_{c}": float(scores[c].mean()) if scores.height else None for c in MEAN_COLUMNS},
+                "heldout_plays": int(scores["heldout"].sum()),
+                "model_version": version_dir.name,
+                "applicability": shift.shift,
+                "applicability_verdict": shift.verdict,
+                "preview": table_preview(scores.select(PREVIEW_COLUMNS)),
+            }
+        ),
         check_results=[
             dg.AssetCheckResult(
                 check_name="percentiles_in_unit_interval",
                 asset_key=ASSET,
                 passed=invalid.is_empty(),
-                metadata={"plays": scores.height, "violations": invalid.height},
+                metadata=rounded({"plays": scores.height, "violations": invalid.height}),
             ),
             applicability_result(f"{season}|{week}", shift),
             uniformity_result(lake.root, version_dir.name),
@@ -132,7 +134,7 @@ def applicability_result(partition: str, shift: Applicability) -> dg.AssetCheckR
     )
 
 
-def uniformity_result(lake: str, model_version: str) -> dg.AssetCheckResult:
+def uniformity_result(lake: str, model_version: str, asset: str = ASSET) -> dg.AssetCheckResult:
     """The held-out calibration of ``model_version`` over every partition it scored (a warning, never
     blocking). Other versions' plays are never mixed in; they are listed in the metadata. No held-out
     plays fails the check (nothing was tested), with ``no_heldout_plays`` set."""
@@ -147,20 +149,22 @@ def uniformity_result(lake: str, model_version: str) -> dg.AssetCheckResult:
     }
     return dg.AssetCheckResult(
         check_name="heldout_percentiles_uniform",
-        asset_key=ASSET,
+        asset_key=asset,
         passed=mine.passed,
         severity=dg.AssetCheckSeverity.WARN,
         description=None
         if mine.heldout_plays
         else f"model {model_version} has scored no held-out plays yet: calibration not tested",
-        metadata={
-            "model_version": model_version,
-            "ks_distance": mine.ks_distance if mine.ks_distance is not None else "no held-out plays",
-            **{f"{model}_ks_distance": ks for model, ks in mine.ks_by_model.items()},
-            "no_heldout_plays": mine.heldout_plays == 0,
-            "heldout_plays": mine.heldout_plays,
-            "partitions": mine.partitions,
-            "limit": mine.limit,
-            "other_model_versions": dg.MetadataValue.json(others),
-        },
+        metadata=rounded(
+            {
+                "model_version": model_version,
+                "ks_distance": mine.ks_distance if mine.ks_distance is not None else "no held-out plays",
+                **{f"{model}_ks_distance": ks for model, ks in mine.ks_by_model.items()},
+                "no_heldout_plays": mine.heldout_plays == 0,
+                "heldout_plays": mine.heldout_plays,
+                "partitions": mine.partitions,
+                "limit": mine.limit,
+                "other_model_versions": dg.MetadataValue.json(others),
+            }
+        ),
     )

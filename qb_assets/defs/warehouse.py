@@ -3,8 +3,9 @@ pool of 1) and its blocking key checks."""
 
 import dagster as dg
 
-from qb_assets.defs.metadata import picture
+from qb_assets.defs.metadata import picture, rounded
 from qb_assets.defs.partitions import season_week, season_week_partitions
+from qb_assets.defs.pbp import pbp_scores
 from qb_assets.defs.resources import LakeResource, WarehouseResource
 from qb_assets.defs.scoring import play_scores
 from qb_assets.scoring.plots import leader_chart
@@ -29,7 +30,7 @@ WAREHOUSE_CHECKS = [
 @dg.asset(
     group_name="scores",
     partitions_def=season_week_partitions,
-    deps=[play_scores],
+    deps=[play_scores, pbp_scores],  # either source's scores: a partition holds one or the other
     pool="duckdb",
     check_specs=WAREHOUSE_CHECKS,
     kinds={"duckdb"},
@@ -52,25 +53,27 @@ def warehouse(
             "qb_season_scores.model_versions shows the passers affected"
         )
     return dg.MaterializeResult(
-        metadata={
-            **({"season_leader_by_week": picture(chart, "the season's leader")} if chart else {}),
-            **{f"{table}_rows": rows for table, rows in summary["rows"].items()},
-            "warehouse": dg.MetadataValue.path(duckdb_warehouse.path),
-            "season_model_versions": dg.MetadataValue.json(versions),
-            "season_mixes_model_versions": len(versions) > 1,
-        },
+        metadata=rounded(
+            {
+                **({"season_leader_by_week": picture(chart, "the season's leader")} if chart else {}),
+                **{f"{table}_rows": rows for table, rows in summary["rows"].items()},
+                "warehouse": dg.MetadataValue.path(duckdb_warehouse.path),
+                "season_model_versions": dg.MetadataValue.json(versions),
+                "season_mixes_model_versions": len(versions) > 1,
+            }
+        ),
         check_results=[
             dg.AssetCheckResult(
                 check_name="no_duplicate_keys",
                 asset_key="warehouse",
                 passed=integrity["duplicate_rows"] == 0,
-                metadata={"duplicate_rows": integrity["duplicate_rows"]},
+                metadata=rounded({"duplicate_rows": integrity["duplicate_rows"]}),
             ),
             dg.AssetCheckResult(
                 check_name="scores_join_plays",
                 asset_key="warehouse",
                 passed=integrity["scores_without_a_play"] == 0,
-                metadata={"scores_without_a_play": integrity["scores_without_a_play"]},
+                metadata=rounded({"scores_without_a_play": integrity["scores_without_a_play"]}),
             ),
         ],
     )

@@ -120,3 +120,27 @@ def plays_suite(plays: pl.DataFrame) -> SuiteOutcome:
         E.ExpectColumnValuesToBeBetween(column="air_yards", min_value=-30.0, max_value=80.0),
     ]
     return run_suite("plays", frame, expectations)
+
+
+def pbp_plays_suite(plays: pl.DataFrame) -> SuiteOutcome:
+    """Validate one play-by-play partition of the play table (``source = 'pbp'``): the play-table rules
+    play-by-play can meet (it has no frames, line of scrimmage x or time to throw) and the situation's
+    ranges the situation model reads (down 1-4, 1-99 yards to go and to the end zone, quarter 1-5)."""
+    gx = gx_module()
+    E = gx.expectations
+    expectations = [
+        E.ExpectCompoundColumnsToBeUnique(column_list=["game_id", "play_id"]),
+        E.ExpectColumnValuesToNotBeNull(column="passer_nfl_id"),
+        E.ExpectColumnValuesToBeInSet(column="pass_result", value_set=list(PASS_RESULTS)),
+        E.ExpectColumnValuesToNotBeNull(column="season_type"),
+        E.ExpectColumnValuesToBeInSet(column="season_type", value_set=list(SEASON_TYPES)),
+        E.ExpectColumnValuesToBeInSet(column="source", value_set=["pbp"]),
+        E.ExpectColumnValuesToBeBetween(column="games_remaining", min_value=0, max_value=MAX_WEEK),
+        E.ExpectColumnValuesToBeBetween(column="down", min_value=1, max_value=4),
+        E.ExpectColumnValuesToBeBetween(column="yards_to_go", min_value=1, max_value=99),
+        E.ExpectColumnValuesToBeBetween(column="yards_to_endzone", min_value=1.0, max_value=99.0),
+        E.ExpectColumnValuesToBeBetween(column="quarter", min_value=1, max_value=5),
+        E.ExpectColumnValuesToBeBetween(column="yards_gained", min_value=-110.0, max_value=110.0),
+        E.ExpectColumnValuesToBeBetween(column="air_yards", min_value=-30.0, max_value=80.0),
+    ]
+    return run_suite("pbp_plays", plays, expectations)

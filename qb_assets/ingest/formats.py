@@ -133,6 +133,24 @@ def _missing(columns: set[str], layout: Layout) -> list[str]:
     return missing
 
 
+# A file holds tracking when it has positions or frame numbers, whatever its name; its layout is then
+# detected (or it is refused naming the closest layout's missing columns).
+_FRAME_COLUMNS = frozenset(layout.frame_column for layout in LAYOUTS.values())
+
+
+def looks_like_tracking(columns: Iterable[str]) -> bool:
+    """Whether a file's columns are meant as tracking: x and y, or a frame number column."""
+    present = set(columns)
+    return {"x", "y"} <= present or bool(present & _FRAME_COLUMNS)
+
+
+def closest_layout(columns: Iterable[str]) -> tuple[Layout, list[str]]:
+    """The layout the columns miss the fewest columns of, and those columns."""
+    present = set(columns)
+    closest = min(LAYOUTS.values(), key=lambda lay: len(_missing(present, lay)))
+    return closest, _missing(present, closest)
+
+
 def detect_layout(columns: Iterable[str], file_uri: str, forced: str = "auto") -> Layout:
     """The layout of a tracking file from its columns; ``forced`` (a layout name) skips detection
     but still checks that the file has that layout's columns."""
@@ -150,10 +168,10 @@ def detect_layout(columns: Iterable[str], file_uri: str, forced: str = "auto") -
     for layout in LAYOUTS.values():
         if _has(present, layout):
             return layout
-    closest = min(LAYOUTS.values(), key=lambda lay: len(_missing(present, lay)))
+    closest, missing = closest_layout(present)
     raise LayoutError(
         f"{file_uri}: unknown tracking layout; closest is {closest.name}, "
-        f"missing columns: {', '.join(_missing(present, closest))}"
+        f"missing columns: {', '.join(missing)}"
     )
 
 

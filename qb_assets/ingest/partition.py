@@ -6,7 +6,7 @@ asset: files in, three frames out (tracking, plays, quarantine), nothing written
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -23,7 +23,7 @@ from qb_assets.ingest.tables import (
     unidentified_rows,
     with_game_teams,
 )
-from qb_assets.io.files import SourceError, SourceFile
+from qb_assets.io.files import SourceError, SourceFile, csv_last_line_cut
 from qb_assets.io.sources import TrackingSource
 
 PartitionKey = tuple[int, int]
@@ -49,6 +49,8 @@ class PartitionResult:
     rows_in: int
     duplicate_rows_dropped: int
     rows_quarantined: int
+    # Files cut mid-line: {"file": uri, "line": the cut line}.
+    truncated_files: list[dict] = field(default_factory=list)
 
     @property
     def plays_quarantined(self) -> int:
@@ -68,13 +70,15 @@ class PartitionResult:
             "rows_accepted": self.tracking.height,
             "rows_quarantined": self.rows_quarantined,
             "duplicate_rows_dropped": self.duplicate_rows_dropped,
+            "truncated_files": self.truncated_files,
         }
 
 
 def _read_tracking(
     source: TrackingSource, files: list[SourceFile], forced_layout: str
-) -> tuple[pl.DataFrame, pl.DataFrame, str]:
-    parsed, errors, layouts = [], [], set()
+) -> tuple[pl.DataFrame, pl.DataFrame, str, list[dict]]:
+    """(parsed rows, parse errors, layout, files cut mid-line: {"file", "line"})."""
+    parsed, errors, layouts, truncated = [], [], set(), []
     for file in files:
         try:
             raw = source.read_frame(file, as_strings=True, schema_overrides=formats.NUMERIC_READ_TYPES)
@@ -83,6 +87,13 @@ def _read_tracking(
             raw = source.read_frame(file, as_strings=True)
         layout = formats.detect_layout(raw.columns, file.uri, forced_layout)
         layouts.add(layout.name)
+        # A cut .gz or Parquet file does not read at all; a plain CSV reads with a short last row.
+        if (
+            raw.height
+            and not (file.is_parquet or file.is_gzip)
+            and csv_last_line_cut(*source.read_ends(file))
+        ):
+            truncated.append({"file": file.uri, "line": raw.height + 1})  # the header is line 1
         frame, errs = formats.parse_tracking(raw, file.uri)
         parsed.append(frame)
         errors.append(errs)
@@ -90,6 +101,47 @@ def _read_tracking(
         pl.concat(parsed, how="vertical_relaxed"),
         pl.concat(errors, how="vertical_relaxed"),
         "+".join(sorted(layouts)),
+        truncated,
+    )
+
+
+def _cut_lines(raw: pl.DataFrame, truncated: list[dict]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(the rows before the cut lines, the cut lines, quarantine rows for the cut lines). A cut line's
+    values, ids included, may be cut short, so no play claims it; the play of the line before it stops
+    mid-play and is quarantined as ``truncated_file`` (``_truncated_plays``)."""
+    cuts = pl.DataFrame(truncated, schema={"source_file": pl.String, "line": pl.Int64})
+    on_cut_line = pl.struct("source_file", "source_row").is_in(
+        cuts.select(pl.struct(pl.col("source_file"), pl.col("line").alias("source_row")))
+        .to_series()
+        .implode()
+    )
+    cut_rows = raw.filter(on_cut_line)
+    quarantine_rows = cut_rows.select(
+        pl.lit(None, dtype=pl.Int64).alias("game_id"),
+        pl.lit(None, dtype=pl.Int64).alias("play_id"),
+        pl.lit("truncated_file").alias("reason"),
+        pl.format("{} line {}: the file ends in the middle of this line", "source_file", "source_row").alias(
+            "detail"
+        ),
+        "source_file",
+    )
+    return raw.filter(~on_cut_line), cut_rows, quarantine_rows
+
+
+def _truncated_plays(raw: pl.DataFrame, truncated: list[dict]) -> pl.DataFrame:
+    """``truncated_file`` for the play of the last whole line of each cut file."""
+    last_whole = pl.DataFrame(
+        [{"source_file": cut["file"], "source_row": cut["line"] - 1} for cut in truncated],
+        schema={"source_file": pl.String, "source_row": pl.Int64},
+    )
+    return rules.play_issues(
+        raw.join(last_whole, on=["source_file", "source_row"], how="semi"),
+        "truncated_file",
+        pl.format(
+            "{}: the file is cut in the middle of line {}, within this play's rows: its tracking is cut off",
+            "source_file",
+            pl.col("source_row") + 1,
+        ),
     )
 
 
@@ -129,9 +181,14 @@ def ingest_partition(
 ) -> PartitionResult:
     """Read, check, normalize and derive the play table for one partition's files."""
     season, week = key
-    raw, parse_errors, layout = _read_tracking(source, files, forced_layout)
+    raw, parse_errors, layout, truncated = _read_tracking(source, files, forced_layout)
+    rows_in = raw.height
+    raw, cut_rows, cut_quarantine = _cut_lines(raw, truncated)
+    parse_errors = parse_errors.join(
+        cut_rows.select("source_file", "source_row"), on=["source_file", "source_row"], how="anti"
+    )
     # What entered, counted before any rule runs: the accounting checks conservation against these.
-    rows_in, plays_in = raw.height, raw.select(PLAY_KEY).drop_nulls().n_unique()
+    plays_in = raw.select(PLAY_KEY).drop_nulls().n_unique()
     # Rows whose ids do not parse cannot be attributed to a play: one quarantine row per file says so.
     unidentified = raw.filter(pl.col("game_id").is_null() | pl.col("play_id").is_null())
     raw = raw.filter(pl.col("game_id").is_not_null() & pl.col("play_id").is_not_null())
@@ -148,6 +205,7 @@ def ingest_partition(
     frames = _event_frames(tracking, play_files, aux)
     issues = _tracking_issues(tracking, frames, play_files.select(*PLAY_KEY, "source_file"), parse_errors)
     issues.append(aux.play_issues.join(play_files, on=PLAY_KEY, how="semi"))
+    issues.append(_truncated_plays(raw, truncated))
     good, good_tracking = _with_passers(tracking, frames, issues, play_files, aux)
     reasons = rules.first_reason(issues)
     good = good.join(reasons, on=PLAY_KEY, how="anti")
@@ -161,6 +219,7 @@ def ingest_partition(
         [
             reasons.join(play_files.select(*PLAY_KEY, "source_file"), on=PLAY_KEY, how="left"),
             unidentified_rows(unidentified, parse_errors),
+            cut_quarantine,
         ],
         how="diagonal_relaxed",
     ).with_columns(pl.lit(season, pl.Int32).alias("season"), pl.lit(week, pl.Int32).alias("week"))
@@ -177,7 +236,10 @@ def ingest_partition(
         plays_in=plays_in,
         rows_in=rows_in,
         duplicate_rows_dropped=duplicates,
-        rows_quarantined=tracking.join(reasons, on=PLAY_KEY, how="semi").height + unidentified.height,
+        rows_quarantined=tracking.join(reasons, on=PLAY_KEY, how="semi").height
+        + unidentified.height
+        + cut_rows.height,
+        truncated_files=truncated,
     )
 
 

@@ -1,5 +1,10 @@
 """Ingest a folder of Big Data Bowl files into the lake: canonical tracking, a play table, quarantine.
 
+Tracking files are found by their columns, whatever their names (``classify_files``): a file with x and
+y or a frame column is tracking, and its layout is detected from its header before anything is ingested
+(an unknown one names the closest layout's missing columns); ``plays``, ``games`` and ``players`` are
+the optional tables; other files are ignored and listed in the summary (``files_ignored``).
+
 Plan: every tracking file belongs to one (season, week) partition: season from the date in its first
 gameId; week from the games table, else the file name (``week14.csv``), else the calendar rule of
 ``season_calendar.week_from_game_date``; regular-season and postseason weeks, 1 to
@@ -28,6 +33,7 @@ from qb_assets.common.progress import Progress
 from qb_assets.ingest import formats, season_calendar
 from qb_assets.ingest.aux_tables import AuxTables
 from qb_assets.ingest.partition import PartitionKey, PartitionResult, ingest_partition
+from qb_assets.ingest.pbp_ingest import pbp_partitions
 from qb_assets.io import lake as lake_io
 from qb_assets.io.files import SourceError, SourceFile
 from qb_assets.io.sources import TrackingSource, open_source
@@ -42,14 +48,22 @@ PartitionVerify = Callable[..., Iterable[str]]
 class IngestSummary:
     source: str
     lake: str
+    files_ignored: list[str] = field(default_factory=list)
     partitions: list[dict] = field(default_factory=list)
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    quarantine_examples: dict[str, str] = field(default_factory=dict)
+    truncated_files: list[dict] = field(default_factory=list)
     seconds: float = 0.0
 
     def add(self, result: PartitionResult) -> None:
         self.partitions.append(result.summary())
-        for reason, count in result.quarantine.group_by("reason").len().iter_rows():
+        self.truncated_files += result.truncated_files
+        by_reason = result.quarantine.group_by("reason", maintain_order=True).agg(
+            pl.len(), pl.col("detail").first()
+        )
+        for reason, count, detail in by_reason.iter_rows():
             self.quarantine_reasons[reason] = self.quarantine_reasons.get(reason, 0) + count
+            self.quarantine_examples.setdefault(reason, detail)
 
     def total(self, key: str) -> int:
         return sum(p[key] for p in self.partitions)
@@ -62,6 +76,9 @@ class IngestSummary:
             "plays_accepted": self.total("plays_accepted"),
             "plays_quarantined": self.total("plays_quarantined"),
             "quarantine_reasons": dict(sorted(self.quarantine_reasons.items())),
+            "quarantine_examples": dict(sorted(self.quarantine_examples.items())),
+            "truncated_files": self.truncated_files,
+            "files_ignored": self.files_ignored,
             "rows_in": self.total("rows_in"),
             "rows_accepted": self.total("rows_accepted"),
             "rows_quarantined": self.total("rows_quarantined"),
@@ -78,14 +95,38 @@ class IngestSummary:
 # --- planning -------------------------------------------------------------------------------------------
 
 
+def classify_files(
+    source: TrackingSource, files: list[SourceFile], layout: str = "auto"
+) -> tuple[list[SourceFile], list[SourceFile]]:
+    """(tracking files, ignored files) of a source: a file is tracking when its name is a Big Data Bowl
+    tracking name or its columns look like tracking (``formats.looks_like_tracking``), whatever its name;
+    each tracking file's layout is checked from its header here, so that a file of no known layout
+    stops the ingest before anything is written (``LayoutError`` naming the closest layout's missing
+    columns). The plays/games/players tables are neither."""
+    tracking, ignored = [], []
+    for file in files:
+        if file.is_table:
+            continue
+        columns = source.columns(file)
+        if file.named_like_tracking or formats.looks_like_tracking(columns):
+            formats.detect_layout(columns, file.uri, layout)
+            tracking.append(file)
+        else:
+            ignored.append(file)
+    if not tracking:
+        found = ", ".join(f.name for f in ignored) or "no CSV, CSV.gz or Parquet file"
+        raise SourceError(
+            f"{source.uri}: no tracking files (a tracking file, of any name, has x and y or a frame "
+            f"column; plays, games and players tables are found by those names); found: {found}"
+        )
+    return tracking, ignored
+
+
 def _first_game_id(source: TrackingSource, file: SourceFile) -> int:
     """The file's first parseable gameId (per-game files carry it in their name)."""
     if file.stem.lower().startswith("tracking_gameid_"):
         return int(file.stem.split("_")[-1])
-    try:
-        ids = source.read_frame(file, as_strings=True, columns=["gameId"])["gameId"]
-    except (SourceError, pl.exceptions.ColumnNotFoundError) as exc:
-        raise formats.LayoutError(f"{file.uri}: no gameId column") from exc
+    ids = source.read_frame(file, as_strings=True, columns=["gameId"])["gameId"]
     parsed = ids.cast(pl.String).cast(pl.Float64, strict=False).drop_nulls()
     if parsed.len() == 0:
         raise SourceError(f"{file.uri}: column gameId has no parseable value")
@@ -93,15 +134,13 @@ def _first_game_id(source: TrackingSource, file: SourceFile) -> int:
 
 
 def plan_partitions(
-    source: TrackingSource, files: list[SourceFile], games: pl.DataFrame | None
+    source: TrackingSource, tracking_files: list[SourceFile], games: pl.DataFrame | None
 ) -> dict[PartitionKey, list[SourceFile]]:
-    """Group the source's tracking files by (season, week) partition; raises SourceError for a file
-    whose week is outside 1-MAX_WEEK (a preseason game, a bad week in the games table or file name)."""
+    """Group tracking files (``classify_files``) by (season, week) partition; raises SourceError for a
+    file whose week is outside 1-MAX_WEEK (a preseason game, a bad week in the games table or file name)."""
     week_of_game = dict(games.select("game_id", "week").drop_nulls().iter_rows()) if games is not None else {}
     plan: dict[PartitionKey, list[SourceFile]] = {}
-    for file in files:
-        if not file.is_tracking:
-            continue
+    for file in tracking_files:
         game_id = _first_game_id(source, file)
         ids = pl.select(pl.lit(game_id, dtype=pl.Int64).alias("g"))
         season = int(ids.select(season_calendar.season_from_game_id(pl.col("g"))).item())
@@ -133,7 +172,8 @@ def ingest_source(
     progress: Progress | None = None,
     verify: PartitionVerify | None = None,
 ) -> dict:
-    """Ingest ``source`` (a folder path or a TrackingSource) into ``lake``; returns the JSON summary.
+    """Ingest ``source`` (a folder or file path, or a TrackingSource) into ``lake``; returns the JSON
+    summary (``ingest_problems`` says whether it is a failure all the same).
 
     ``partitions`` restricts the work to those (season, week) keys (the Dagster asset ingests one).
     ``verify`` runs on each staged partition; a partition with a failed check is not published and
@@ -142,19 +182,25 @@ def ingest_source(
     started = time.perf_counter()
     src = source if not isinstance(source, str | Path) else open_source(source)
     files = src.list_files()
-    if not any(f.is_tracking for f in files):
-        raise SourceError(
-            f"{src.uri}: no tracking files (expected tracking_gameId_*.csv, week*.csv or "
-            "tracking_week_*.csv, optionally .gz or .parquet)"
-        )
+    tracking, ignored = classify_files(src, files, layout)
     aux = AuxTables.load(src, files)
-    plan = plan_partitions(src, files, aux.games)
+    plan = plan_partitions(src, tracking, aux.games)
     if partitions is not None:
         wanted = set(partitions)
         plan = {k: v for k, v in plan.items() if k in wanted}
         if not plan:
             raise SourceError(f"{src.uri}: no tracking files for partition(s) {sorted(wanted)}")
-    summary = IngestSummary(source=src.uri, lake=str(lake))
+    held = sorted(set(plan) & set(pbp_partitions(lake)))
+    if held:  # publishing would replace a week's play-by-play plays with tracking ones
+        raise SourceError(
+            f"{src.uri}: the lake {lake} holds play-by-play for season x week {held[:5]}: a partition "
+            "holds tracking or play-by-play, not both; ingest the tracking into another lake"
+        )
+    summary = IngestSummary(source=src.uri, lake=str(lake), files_ignored=[f.uri for f in ignored])
+    if ignored and progress:
+        progress(
+            f"ignored (not tracking, not a plays/games/players table): {', '.join(f.name for f in ignored)}"
+        )
     for index, (key, key_files) in enumerate(plan.items(), 1):
         result = ingest_partition(src, key_files, key, aux, layout)
         lake_io.publish_partition(
@@ -180,9 +226,30 @@ def plan_source(source: str | Path | TrackingSource) -> dict[PartitionKey, list[
     """The (season, week) partitions of a source and the tracking files of each."""
     src = source if not isinstance(source, str | Path) else open_source(source)
     files = src.list_files()
-    return plan_partitions(src, files, AuxTables.load(src, files).games)
+    return plan_partitions(src, classify_files(src, files)[0], AuxTables.load(src, files).games)
 
 
 def source_partitions(source: str | Path | TrackingSource) -> list[PartitionKey]:
     """The (season, week) partitions a source's tracking files fall into."""
     return list(plan_source(source))
+
+
+def ingest_problems(summary: dict) -> str | None:
+    """What makes an ingest a failure although it ran (one line; None when nothing does): files cut
+    mid-line, and a run that accepted no play, with its quarantine reasons and an example."""
+    problems = [
+        f"truncated file {cut['file']}: it ends in the middle of line {cut['line']} (its last play is "
+        "quarantined as truncated_file; copy the file again)"
+        for cut in summary["truncated_files"]
+    ]
+    if summary["plays_accepted"] == 0:
+        reasons = summary["quarantine_reasons"]
+        counts = (
+            ", ".join(f"{reason} {count}" for reason, count in reasons.items()) or "no plays in the files"
+        )
+        example = f"; e.g. {summary['quarantine_examples'][max(reasons, key=reasons.get)]}" if reasons else ""
+        problems.append(
+            f"no play accepted from {summary['source']}: {summary['plays_quarantined']} quarantined "
+            f"({counts}){example}"
+        )
+    return "; ".join(problems) or None

@@ -3,6 +3,8 @@
 Reason codes (first match by the order below wins; ``detail`` lists every problem found):
 
 =============================  ==========================================================================
+truncated_file                 the play's file ends in the middle of a line (a cut copy): the play was
+                               still being written, so its tracking is incomplete
 unparseable_value              a field that should be a number, id, clock or flag is not, in the tracking
                                or in the plays table (file, line, column, value)
 conflicting_table_rows         the plays table has different rows for the play (file and lines)
@@ -30,6 +32,7 @@ from qb_assets.ingest.schema import FIELD_LENGTH_YD, FIELD_WIDTH_YD, PASS_ATTEMP
 OFF_FIELD_MARGIN_YD = 20.0  # real data reach x = -16 and 130 (sideline players, dead balls): never clip those
 MIN_PLAYERS_PER_SIDE = 3  # ngscleanR drops plays with fewer; BDB 2021 tracks no linemen
 REASONS = (
+    "truncated_file",
     "unparseable_value",
     "conflicting_table_rows",
     "conflicting_duplicate_frames",
@@ -96,9 +99,11 @@ def row_issues(tracking: pl.DataFrame) -> list[pl.DataFrame]:
     keyed = tracking.with_columns(ENTITY)
     conflicts = keyed.filter(pl.struct(entity_frame).is_duplicated())
     bad_xy = pl.col("x").is_null() | pl.col("y").is_null() | pl.col("x").is_nan() | pl.col("y").is_nan()
-    off = ~pl.col("x").is_between(-OFF_FIELD_MARGIN_YD, FIELD_LENGTH_YD + OFF_FIELD_MARGIN_YD) | ~pl.col(
-        "y"
-    ).is_between(-OFF_FIELD_MARGIN_YD, FIELD_WIDTH_YD + OFF_FIELD_MARGIN_YD)
+    # NaN compares above every number, so a NaN x/y is outside any range: it is a null position only.
+    off = ~bad_xy & (
+        ~pl.col("x").is_between(-OFF_FIELD_MARGIN_YD, FIELD_LENGTH_YD + OFF_FIELD_MARGIN_YD)
+        | ~pl.col("y").is_between(-OFF_FIELD_MARGIN_YD, FIELD_WIDTH_YD + OFF_FIELD_MARGIN_YD)
+    )
     # One aggregate per player and play instead of sorting every row: a gap shows as more frame ids
     # spanned than present, and time running backwards as a negative step in frame order.
     per_entity = (
@@ -132,7 +137,7 @@ def row_issues(tracking: pl.DataFrame) -> list[pl.DataFrame]:
             ),
         ),
         play_issues(
-            tracking.filter(bad_xy & ~off.fill_null(False)),
+            tracking.filter(bad_xy),
             "null_position",
             pl.format("{}: {} has a null or NaN x/y at frame {}", where, who, "frame_id"),
         ),

@@ -3,19 +3,27 @@
 ``SourceFile`` names one file (``uri`` is what error messages name); ``read_table_file`` reads one CSV,
 CSV.gz or Parquet file (a path or bytes) into a Polars frame, as text when asked so that parsing, and its
 errors naming the column and play, happens in one place (``ingest.formats.parse_tracking``).
+``csv_header_columns`` and ``csv_last_line_cut`` read a CSV's first and last bytes: its column names
+(which tell a tracking file from another table, whatever its name) and whether it was cut mid-line.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import re
+import zlib
 from dataclasses import dataclass
 
 import polars as pl
 
 TABLE_SUFFIXES = (".csv", ".csv.gz", ".parquet")
+# The optional tables of a source, found by their file names (plays.csv, games.parquet, ...).
+TABLE_NAMES = ("plays", "games", "players")
 # Null markers seen in the Big Data Bowl releases: "NA" in the 2017 tables, empty fields elsewhere.
 CSV_NULL_VALUES = ["NA", ""]
+# Bytes read from either end of a file for its header and its last line (a tracking line is ~150 bytes).
+END_BYTES = 64 * 1024
 
 _TRACKING_NAME = re.compile(r"^(tracking_gameId_\d+|tracking_week_\d+|week\d+)$", re.IGNORECASE)
 _WEEK_IN_NAME = re.compile(r"week_?(\d+)", re.IGNORECASE)
@@ -44,7 +52,18 @@ class SourceFile:
         return self.name.lower().endswith(".parquet")
 
     @property
-    def is_tracking(self) -> bool:
+    def is_gzip(self) -> bool:
+        return self.name.lower().endswith(".gz")
+
+    @property
+    def is_table(self) -> bool:
+        """One of the optional plays/games/players tables (by name)."""
+        return self.stem.lower() in TABLE_NAMES
+
+    @property
+    def named_like_tracking(self) -> bool:
+        """A Big Data Bowl tracking file name (``week14.csv``, ``tracking_week_3.csv``, ...). Files of
+        other names are tracking when their columns say so (``ingest.pipeline``)."""
         return bool(_TRACKING_NAME.match(self.stem))
 
     @property
@@ -81,3 +100,25 @@ def read_table_file(
         )
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise SourceError(f"{name or uri}: cannot read file: {exc}".splitlines()[0]) from exc
+
+
+def csv_header_columns(head: bytes, *, gzipped: bool) -> list[str]:
+    """The column names on the first line of a CSV, from its first bytes (compressed when ``gzipped``)."""
+    if gzipped:
+        try:
+            head = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16).decompress(head)
+        except zlib.error:
+            return []
+    first_line = head.split(b"\n", 1)[0].decode("utf-8", errors="replace").removeprefix("\ufeff")
+    return next(csv.reader([first_line.rstrip("\r")]), [])
+
+
+def csv_last_line_cut(head: bytes, tail: bytes) -> bool:
+    """Whether a plain CSV (``head`` and ``tail``: its first and last bytes) ends in the middle of a line:
+    no final newline and fewer fields on the last line than the header names. (A last line with every
+    field but no newline cannot be told from a writer that omits the final newline, and passes.)"""
+    if not tail or tail.endswith(b"\n") or b"\n" not in tail:
+        return False
+    last_line = tail.rsplit(b"\n", 1)[1].decode("utf-8", errors="replace").rstrip("\r")
+    fields = next(csv.reader([last_line]), [])
+    return len(fields) < len(csv_header_columns(head, gzipped=False))

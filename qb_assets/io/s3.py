@@ -16,7 +16,14 @@ from typing import Any
 
 import polars as pl
 
-from qb_assets.io.files import TABLE_SUFFIXES, SourceError, SourceFile, read_table_file
+from qb_assets.io.files import (
+    END_BYTES,
+    TABLE_SUFFIXES,
+    SourceError,
+    SourceFile,
+    csv_header_columns,
+    read_table_file,
+)
 
 
 def is_s3(uri: str | Path) -> bool:
@@ -87,6 +94,22 @@ class S3PrefixSource:
         head = self.client.head_object(Bucket=self.bucket, Key=key)
         return f"{head['ContentLength']}-{head['ETag'].strip(chr(34))}"
 
+    def _get(self, file: SourceFile, byte_range: str | None = None) -> bytes:
+        key = file.uri.removeprefix(f"s3://{self.bucket}/")
+        try:
+            extra = {"Range": byte_range} if byte_range else {}
+            return self.client.get_object(Bucket=self.bucket, Key=key, **extra)["Body"].read()
+        except Exception as exc:
+            raise SourceError(f"{file.uri}: cannot read the object: {exc}") from exc
+
+    def columns(self, file: SourceFile) -> list[str]:
+        if file.is_parquet:  # the schema sits in the footer: the whole object, but no rows decoded
+            return list(pl.read_parquet_schema(io.BytesIO(self._get(file))))
+        return csv_header_columns(self.read_ends(file)[0], gzipped=file.is_gzip)
+
+    def read_ends(self, file: SourceFile, size: int = END_BYTES) -> tuple[bytes, bytes]:
+        return self._get(file, f"bytes=0-{size - 1}"), self._get(file, f"bytes=-{size}")
+
     def read_frame(
         self,
         file: SourceFile,
@@ -96,11 +119,7 @@ class S3PrefixSource:
         schema_overrides: dict[str, pl.DataType] | None = None,
     ) -> pl.DataFrame:
         # The same reader as LocalFolderSource.read_frame, on the object's bytes (deliberately alike).
-        key = file.uri.removeprefix(f"s3://{self.bucket}/")
-        try:
-            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-        except Exception as exc:
-            raise SourceError(f"{file.uri}: cannot read the object: {exc}") from exc
+        body = self._get(file)
         if file.name.lower().endswith(".gz"):
             import gzip  # noqa: PLC0415
 

@@ -18,7 +18,7 @@ import polars as pl
 
 from qb_assets.common.progress import Progress
 from qb_assets.features.store import training_data
-from qb_assets.model.store import play_splits
+from qb_assets.model.store import BASELINES_DIR, play_splits
 from qb_assets.model.training import MODEL_INPUTS, model_dir
 
 # (test plays with game_id and play_id, integer-yard grid (G,)) -> true probabilities (N, G).
@@ -45,14 +45,25 @@ def evaluate_model(
     """The metrics table on the test games of the model version in ``version_dir``, both models side by
     side: ``passing`` and ``execution`` (the SBP models), their oracles when ``oracles`` gives the true
     probabilities of the test plays under each definition (``passing_oracle``, ``execution_oracle``),
-    and, unless ``with_baselines`` is False, the baselines on the passing model's inputs (loaded from
-    ``baselines_dir`` when given, else trained here on the version's split): ``gaussian``, ``trees``,
-    ``marginal``."""
+    and, unless ``with_baselines`` is False, the stored baselines on the passing model's inputs
+    (``baselines_dir``, by default the version's ``baselines/``): ``gaussian``, ``trees``, ``marginal``.
+    Evaluation never trains: when no baselines are stored, the models are evaluated alone and
+    ``baselines_missing`` says how to train them (``qb-score train --baselines``, or the
+    ``baseline_models`` asset)."""
     from ml.artifacts import load_artifact  # noqa: PLC0415
-    from ml.compare import Baselines, evaluate_models, sbp_metrics, train_baselines  # noqa: PLC0415
+    from ml.compare import Baselines, evaluate_models, sbp_metrics  # noqa: PLC0415
     from ml.evaluate import YARD_GRID  # noqa: PLC0415
 
     oracles = oracles or {}
+    baselines_dir = Path(baselines_dir) if baselines_dir is not None else Path(version_dir) / BASELINES_DIR
+    missing = None
+    if with_baselines and not baselines_dir.is_dir():
+        missing = (
+            f"no stored baselines in {baselines_dir}: the models are evaluated alone (train them with "
+            "`qb-score train --baselines` or materialize the baseline_models asset)"
+        )
+        if progress:
+            progress(missing)
     rows: dict[str, dict] = {}
     records: dict[str, dict] = {}
     for name in MODEL_INPUTS:
@@ -63,12 +74,8 @@ def evaluate_model(
         split = play_splits(version_dir, plays["game_id"])
         test_plays = plays.filter(pl.Series(split == "test"))
         oracle_pmf = oracles[name](test_plays, YARD_GRID) if name in oracles else None
-        if name == "passing" and with_baselines:
-            baselines = (
-                Baselines.load(baselines_dir, data.meta["feature_schema_hash"])
-                if baselines_dir is not None
-                else train_baselines(data, split, config, progress)
-            )
+        if name == "passing" and with_baselines and missing is None:
+            baselines = Baselines.load(baselines_dir, data.meta["feature_schema_hash"])
             result = evaluate_models(data, split, config, model, baselines, oracle_pmf=oracle_pmf)
             found, n_test = result["models"], result["n_test"]
         else:
@@ -85,6 +92,7 @@ def evaluate_model(
         "model_dir": str(version_dir),
         "feature_schema_hash": records["passing"]["feature_schema_hash"],
         "model_version": records["passing"]["model_version"],
+        **({"baselines_missing": missing} if missing else {}),
     }
 
 
@@ -94,13 +102,17 @@ def format_metrics_table(result: dict) -> str:
     for name, metrics in result["models"].items():
         cells = ["-" if metrics[c] is None else f"{metrics[c]:.4f}" for c in METRIC_COLUMNS]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return "\n".join([*lines, f"\ntest plays: {result['n_test']}"])
+    notes = [f"\ntest plays: {result['n_test']}"]
+    if result.get("baselines_missing"):
+        notes.append(result["baselines_missing"])
+    return "\n".join([*lines, *notes])
 
 
 def regression_verdict(accepted: dict | None, result: dict) -> tuple[bool, dict]:
     """(passed, metadata) of the regression rule for the evaluation ``result`` against the ``accepted``
     pointer (``model.store.accepted_record``; None before any model was accepted): each model's test PIT
-    within the KS limit, and each model's test NLL within NLL_TOLERANCE of the accepted version's."""
+    within the KS limit, and each model's test NLL within NLL_TOLERANCE of the accepted version's. A
+    situation-only version (``model.situation``) has only the passing model in ``result["models"]``."""
     ks_limit = max(PIT_KS_FLOOR, KS_CRITICAL_1PCT / math.sqrt(result["n_test"]))
     same_schema = accepted is not None and accepted["feature_schema_hash"] == result["feature_schema_hash"]
     passed, verdict = (
@@ -111,7 +123,7 @@ def regression_verdict(accepted: dict | None, result: dict) -> tuple[bool, dict]
             "pit_ks_limit": ks_limit,
         },
     )
-    for name in MODEL_INPUTS:
+    for name in (name for name in MODEL_INPUTS if name in result["models"]):
         metrics = result["models"][name]
         accepted_nll = accepted.get(f"{name}_nll") if same_schema else None
         nll_limit = accepted_nll + NLL_TOLERANCE if accepted_nll is not None else math.inf

@@ -43,6 +43,7 @@ EVALUATION_FILE = "evaluation.json"
 BASELINES_DIR = "baselines"
 ACCEPTED_FILE = "accepted.json"
 CANDIDATE_FILE = "candidate.json"
+SBP_ROOT = "sbp"  # the model root inside the model store folder (QB_MODELS/sbp)
 DEFAULT_KEEP_VERSIONS = 5
 # The split of a play whose game the model never saw: out of sample, so held out.
 UNSEEN = "unseen"
@@ -184,10 +185,15 @@ def candidate_version_dir(model_root: str | Path) -> Path:
 
 
 def resolve_model_dir(path: str | Path) -> Path:
-    """A version folder as given, or a model root's accepted version."""
+    """A version folder as given, a model root's accepted version, or, for the model store folder
+    (``QB_MODELS``, e.g. ``work/models``, which holds the root ``SBP_ROOT``), its root's accepted version."""
     from ml.artifacts import CONFIG_FILE  # noqa: PLC0415
 
-    return Path(path) if (Path(path) / CONFIG_FILE).exists() else accepted_version_dir(path)
+    path = Path(path)
+    if (path / CONFIG_FILE).exists():
+        return path
+    is_store = not (path / ACCEPTED_FILE).exists() and (path / SBP_ROOT).is_dir()
+    return accepted_version_dir(path / SBP_ROOT if is_store else path)
 
 
 def read_evaluation(version_dir: str | Path) -> dict | None:
@@ -224,6 +230,7 @@ def promote(model_root: str | Path, version: str) -> dict:
         **{
             f"{name}_{key}": models[name][key]
             for name in ("passing", "execution")
+            if name in models  # a situation-only version has no execution model
             for key in ("nll", "pit_ks")
         },
         "n_test": evaluation["n_test"],

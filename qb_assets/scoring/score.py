@@ -25,12 +25,14 @@ import polars as pl
 
 from qb_assets.common.progress import Progress
 from qb_assets.features.store import FEATURES_TABLE, training_data
+from qb_assets.ingest.season_calendar import season_from_game_id
 from qb_assets.io import lake as lake_io
 from qb_assets.model.applicability import Applicability, applicability, read_profile
-from qb_assets.model.store import is_heldout, play_splits
+from qb_assets.model.store import UNSEEN, game_splits, is_heldout, play_splits
 from qb_assets.model.training import MODEL_INPUTS, model_dir
 
 PLAY_SCORES_TABLE = "play_scores"
+TRACKING_SOURCE = "tracking"
 PLAY_COLUMNS = (
     "game_id",
     "play_id",
@@ -112,11 +114,19 @@ def score_and_measure(
             (pl.col("pass_result") == "C") & (pl.col("yards_gained") >= pl.col("yards_to_endzone").round(0))
         ).alias("is_touchdown"),
         pl.Series("heldout", is_heldout(play_splits(version_dir, plays["game_id"]))),
+        pl.lit(season not in fitted_seasons(version_dir)).alias("out_of_sample"),
+        pl.lit(TRACKING_SOURCE).alias("source"),
     )
     frame = frame.join(_expected_points(lake, season, week), on=["game_id", "play_id"], how="left")
     frame = frame.with_columns(pl.lit(shift.shift, dtype=pl.Float64).alias("applicability"))
     lake_io.write_partition(lake, PLAY_SCORES_TABLE, season, week, frame)
     return frame, shift
+
+
+def fitted_seasons(version_dir: str | Path) -> set[int]:
+    """The seasons of the games the version fitted (train or validation): its in-sample seasons."""
+    fitted = game_splits(version_dir).filter(~pl.col("split").is_in(["test", UNSEEN]))
+    return set(fitted.select(season_from_game_id(pl.col("game_id")))["game_id"].to_list())
 
 
 def _expected_points(lake: str, season: int, week: int) -> pl.DataFrame:
@@ -234,6 +244,8 @@ def heldout_uniformity(lake: str, seed: int = 0) -> dict[str, HeldoutUniformity]
         mine = heldout.filter(pl.col("model_version") == row["model_version"])
         ks_by_model = {}
         for model in MODEL_INPUTS if mine.height else ():
+            if mine[f"{model}_cdf_lower"].is_null().all():  # a situation-only version has no execution model
+                continue
             lower, upper = mine[f"{model}_cdf_lower"].to_numpy(), mine[f"{model}_cdf_upper"].to_numpy()
             pit = lower + np.random.default_rng(seed).uniform(size=len(lower)) * (upper - lower)
             ks_by_model[model] = ks_distance(pit)

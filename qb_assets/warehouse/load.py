@@ -50,6 +50,10 @@ MATERIALIZED = (
 # A play_scores column of the score before the passing/execution/decision redefinition: a warehouse
 # holding it cannot take today's play scores (nor can its scores be converted: the lake is rescored).
 RETIRED_SCORE_COLUMN = "percentile"
+# The per-play numbers of the score: every play_scores frame has them (null where the source lacks one).
+SCORE_CONTRACT_COLUMNS = ("passing_percentile", "execution_percentile", "decision_value")
+# play_scores.source of rows that carry none (loaded before the column existed).
+TRACKING_SOURCE = "tracking"
 
 
 def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -134,6 +138,9 @@ def _refuse_missing_required(con: duckdb.DuckDBPyConnection, table: str, absent:
         "AND table_name = ? AND NOT is_nullable",
         [table],
     ).fetchall()
+    # The score's per-play columns are nullable (a situation-only score has no execution percentile
+    # and no decision value) but every play_scores frame must carry them, null or not.
+    required += [(c,) for c in SCORE_CONTRACT_COLUMNS if table == "play_scores" and (c,) not in required]
     missing = [c for (c,) in required if c in absent]
     if missing:
         raise ValueError(f"{table}: the frame lacks the required column(s) {', '.join(missing)}")
@@ -155,6 +162,29 @@ def refresh_aggregates(con: duckdb.DuckDBPyConnection, seasons: Iterable[int] | 
             con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view} WHERE season = ?", [season])
 
 
+def _refuse_mixed_sources(
+    con: duckdb.DuckDBPyConnection, season: int, week: int, scores: pl.DataFrame
+) -> None:
+    """A season holds play scores of one source ('tracking' or 'pbp'): its priors and league constants
+    are measured over all of its plays, and tracking and situation-only percentiles are different
+    measurements. A partition of another source than the season's other weeks is refused."""
+    incoming = (
+        set(scores["source"].fill_null(TRACKING_SOURCE).unique()) if "source" in scores.columns else set()
+    )
+    present = {
+        row[0]
+        for row in con.execute(
+            "SELECT DISTINCT coalesce(source, ?) FROM play_scores WHERE season = ? AND week <> ?",
+            [TRACKING_SOURCE, season, week],
+        ).fetchall()
+    }
+    if len(incoming | present) > 1:
+        raise ValueError(
+            f"season {season} week {week}: play scores from {sorted(incoming)} cannot join the season's "
+            f"{sorted(present)} scores: a season holds one source; load the other into another warehouse"
+        )
+
+
 def replace_partition(
     con: duckdb.DuckDBPyConnection, season: int, week: int, tables: Mapping[str, pl.DataFrame]
 ) -> dict[str, int]:
@@ -163,6 +193,8 @@ def replace_partition(
     if unknown:
         raise ValueError(f"unknown warehouse table(s) {unknown}; expected some of {list(LOADABLE_TABLES)}")
     frames = {t: _conform(con, t, tables[t], season, week) for t in LOADABLE_TABLES if t in tables}
+    if "play_scores" in frames:
+        _refuse_mixed_sources(con, season, week, frames["play_scores"])
     # Registered before the transaction: DuckDB refuses even an unregister in an aborted transaction.
     for table, frame in frames.items():
         con.register(f"_incoming_{table}", frame.to_arrow())

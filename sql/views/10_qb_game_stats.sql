@@ -12,8 +12,10 @@ SELECT
     -- season filter below the aggregation and scans every season.)
     min(possession_team) AS team,
     min(defensive_team) AS opponent,
+    min(source) AS source,  -- one per season (load_partition)
     count(*) AS attempts,
     count(*) FILTER (WHERE heldout) AS heldout_attempts,
+    count(*) FILTER (WHERE out_of_sample) AS out_of_sample_attempts,
     sum(passing_percentile) AS sum_passing_percentile,
     sum(decision_value) AS sum_decision_value,
     sum(decision_value * decision_value) AS sum_sq_decision_value,

@@ -12,6 +12,7 @@ WITH
             -- Every team he threw for, alphabetical ('BUF/NYJ' after a trade).
             string_agg(DISTINCT team, '/' ORDER BY team) AS teams,
             count(*) AS games,
+            min(source) AS source,
             sum(COLUMNS(stat_columns()))
         FROM qb_game_stats
         GROUP BY passer_nfl_id, season

@@ -106,4 +106,7 @@ SELECT
     prior_attempts(within_variance, between_variance_estimate) AS prior_attempts,
     within_variance / prior_attempts AS between_variance,
     passers
-FROM by_component;
+FROM by_component
+-- A situation-only (play-by-play) season has no decision value and no execution percentile: no prior
+-- for them (the score views join those priors with LEFT JOIN).
+WHERE total IS NOT NULL;

@@ -101,6 +101,7 @@ def test_weeks_outside_a_season_are_refused(january: Path, tmp_path: Path) -> No
     # A preseason game (August) comes before week 1 by its date.
     preseason = tmp_path / "preseason"
     preseason.mkdir()
-    (preseason / "tracking_gameId_2024081000.csv").write_text("gameId\n2024081000\n")
+    header = "time,x,y,s,dis,dir,event,nflId,displayName,jerseyNumber,team,frame.id,gameId,playId"
+    (preseason / "tracking_gameId_2024081000.csv").write_text(f"{header}\n{',' * 12}2024081000,1\n")
     with pytest.raises(SourceError, match=r"game 2024081000 is in week -3 of season 2024 by the game date"):
         plan_source(preseason)

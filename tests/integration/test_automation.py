@@ -145,3 +145,11 @@ def test_single_writer_pools() -> None:
     config = yaml.safe_load((REPO_ROOT / "dagster.yaml").read_text())
     assert config["concurrency"]["pools"]["default_limit"] == 1
     assert config["concurrency"]["runs"]["max_concurrent_runs"] == 1
+
+
+def test_the_partitions_are_the_seasons_and_weeks_found(source: Path) -> None:
+    """A source of weeks 1-3 shows 3 partitions, not every week of the season."""
+    with dg.instance_for_test() as instance:
+        _sensor_tick(instance, source)
+        assert _existing_partitions(instance) == {"2024|1", "2024|2", "2024|3"}
+        assert instance.get_dynamic_partitions("week") == ["1", "2", "3"]

@@ -15,6 +15,7 @@ from qb_assets.defs.ingest import raw_tracking
 from qb_assets.defs.partitions import materialize_partition
 from qb_assets.defs.resources import LakeResource, TrackingSourceResource
 from tests.conftest import REPO_ROOT, write_csv
+from tests.integration.dagster_runs import check_outcomes, materialize_week_14
 
 
 def test_definitions_are_loadable() -> None:
@@ -33,31 +34,14 @@ def test_dagster_cli_validates_the_workspace() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def _materialize(source: Path, lake: Path) -> dg.ExecuteInProcessResult:
-    return materialize_partition(
-        [raw_tracking],
-        2018,
-        14,
-        resources={
-            "tracking_source": TrackingSourceResource(uri=str(source)),
-            "lake": LakeResource(root=str(lake)),
-        },
-        raise_on_error=False,
-    )
-
-
-def _checks(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
-    return {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
-
-
 def test_raw_tracking_materializes_a_partition(real_source: Path, tmp_path: Path) -> None:
-    result = _materialize(real_source, tmp_path / "lake")
+    result = materialize_week_14([raw_tracking], real_source, tmp_path / "lake")
     assert result.success
     metadata = result.asset_materializations_for_node("raw_tracking")[0].metadata
     assert metadata["plays_in"].value == 73
     assert metadata["plays_accepted"].value + metadata["plays_quarantined"].value == 73
     assert metadata["quarantine_reasons"].value == {"too_few_players": 1}
-    assert _checks(result) == {
+    assert check_outcomes(result) == {
         "tracking_expectations": True,
         "plays_expectations": True,
         "plays_accounted_for": True,
@@ -73,9 +57,9 @@ def test_blocking_check_fails_on_impossible_speeds(real_game: pl.DataFrame, tmp_
         .alias("s")
     )
     source = write_csv(fast, tmp_path / "src" / "week14.csv").parent
-    result = _materialize(source, tmp_path / "lake")
+    result = materialize_week_14([raw_tracking], source, tmp_path / "lake")
     assert not result.success
-    checks = _checks(result)
+    checks = check_outcomes(result)
     assert checks["tracking_expectations"] is False
     assert checks["plays_expectations"] is True
     failed = next(e for e in result.get_asset_check_evaluations() if e.check_name == "tracking_expectations")
@@ -116,9 +100,9 @@ def test_accounting_check_blocks_a_partition_that_lost_a_play(
         "infer_direction",
         lambda tracking, plays: infer_direction(tracking, plays).filter(pl.col("play_id") != 83),
     )
-    result = _materialize(real_source, tmp_path / "lake")
+    result = materialize_week_14([raw_tracking], real_source, tmp_path / "lake")
     assert not result.success
-    assert _checks(result)["plays_accounted_for"] is False
+    assert check_outcomes(result)["plays_accounted_for"] is False
     check = next(e for e in result.get_asset_check_evaluations() if e.check_name == "plays_accounted_for")
     assert check.metadata["plays_in"].value == 73
     assert check.metadata["plays_unaccounted"].value == 1

@@ -86,6 +86,19 @@ def test_ingest_from_an_s3_prefix_matches_the_local_folder(
     assert source.fingerprint(file) != before
 
 
+def test_an_s3_object_is_tracking_by_its_columns_and_a_cut_one_is_named(
+    s3_endpoint, real_dir: Path, tmp_path
+) -> None:
+    """The header and the last line come from ranged reads of the object."""
+    raw = (real_dir / REAL_GAME_FILE).read_bytes()
+    cut = raw[: raw.index(b"\n", len(raw) // 2) + 30]
+    boto3.client("s3").put_object(Bucket=BUCKET, Key="cut/game_2018120600.csv", Body=cut)
+    summary = ingest_source(f"s3://{BUCKET}/cut", tmp_path / "lake")
+    line = cut.count(b"\n") + 1
+    assert summary["truncated_files"] == [{"file": f"s3://{BUCKET}/cut/game_2018120600.csv", "line": line}]
+    assert summary["plays_accepted"] > 20
+
+
 def test_missing_bucket_is_a_clear_error(s3_endpoint) -> None:
     with pytest.raises(SourceError, match="s3://no-such-bucket/x: cannot list the S3 prefix"):
         open_source("s3://no-such-bucket/x").list_files()

@@ -6,43 +6,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import dagster as dg
 import polars as pl
 import pytest
 
 from qb_assets.defs.features import play_features
 from qb_assets.defs.ingest import raw_tracking
-from qb_assets.defs.partitions import materialize_partition
-from qb_assets.defs.resources import LakeResource, TrackingSourceResource
 from qb_assets.features import store
 from tests.conftest import write_csv
+from tests.integration.dagster_runs import WEEK_14, check_outcomes, materialize_week_14
 from tests.lake_content import INGEST_TABLES, partition_hashes
 
-WEEK_14 = (2018, 14)
 FEATURE_TABLES = ("features", "feature_quarantine")
-
-
-def _materialize(assets: list, source: Path, lake: Path) -> dg.ExecuteInProcessResult:
-    return materialize_partition(
-        assets,
-        *WEEK_14,
-        resources={
-            "tracking_source": TrackingSourceResource(uri=str(source)),
-            "lake": LakeResource(root=str(lake)),
-        },
-        raise_on_error=False,
-    )
-
-
-def _checks(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
-    return {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
 
 
 def test_a_failed_tracking_suite_keeps_the_previous_partition(
     real_source: Path, real_game: pl.DataFrame, tmp_path: Path
 ) -> None:
     lake = tmp_path / "lake"
-    assert _materialize([raw_tracking], real_source, lake).success
+    assert materialize_week_14([raw_tracking], real_source, lake).success
     before = partition_hashes(lake, WEEK_14)
 
     # New data for the partition, with one player at an impossible 20 yd/s on one play.
@@ -52,10 +33,12 @@ def test_a_failed_tracking_suite_keeps_the_previous_partition(
         .otherwise("s")
         .alias("s")
     )
-    result = _materialize([raw_tracking], write_csv(fast, tmp_path / "fast" / "week14.csv").parent, lake)
+    result = materialize_week_14(
+        [raw_tracking], write_csv(fast, tmp_path / "fast" / "week14.csv").parent, lake
+    )
 
     assert not result.success
-    assert _checks(result) == {
+    assert check_outcomes(result) == {
         "tracking_expectations": False,
         "plays_expectations": True,
         "plays_accounted_for": True,
@@ -70,7 +53,7 @@ def test_a_failed_feature_suite_keeps_the_previous_features(
     real_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lake = tmp_path / "lake"
-    assert _materialize([raw_tracking, play_features], real_source, lake).success
+    assert materialize_week_14([raw_tracking, play_features], real_source, lake).success
     before = partition_hashes(lake, WEEK_14, FEATURE_TABLES)
 
     build = store.build_partition_features
@@ -80,9 +63,9 @@ def test_a_failed_feature_suite_keeps_the_previous_features(
         return features.with_columns(pl.lit(5).cast(features["down"].dtype).alias("down")), quarantine, stats
 
     monkeypatch.setattr(store, "build_partition_features", fifth_down)
-    result = _materialize([play_features], real_source, lake)
+    result = materialize_week_14([play_features], real_source, lake)
 
     assert not result.success
-    assert _checks(result) == {"feature_expectations": False, "features_accounted_for": True}
+    assert check_outcomes(result) == {"feature_expectations": False, "features_accounted_for": True}
     assert partition_hashes(lake, WEEK_14, FEATURE_TABLES) == before
     assert result.asset_materializations_for_node("play_features") == []

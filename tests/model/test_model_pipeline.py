@@ -35,7 +35,16 @@ def test_cli_train_writes_a_complete_artifact_and_evaluate_compares(small_season
     source, lake = small_season
     root = tmp_path / "sbp"
     result = qb_score(
-        "train", "--lake", str(lake), "--model", str(root), "--epochs", "6", "--test-weeks", "3"
+        "train",
+        "--lake",
+        str(lake),
+        "--model",
+        str(root),
+        "--epochs",
+        "6",
+        "--test-weeks",
+        "3",
+        "--baselines",
     )
     assert result.returncode == 0, result.stderr[-2000:]
     summary = json.loads(result.stdout)
@@ -44,10 +53,18 @@ def test_cli_train_writes_a_complete_artifact_and_evaluate_compares(small_season
     model = Path(summary["model_dir"])
     assert model == root / summary["model_version"]
     assert {p.name for p in root.iterdir()} == {summary["model_version"], "candidate.json"}
-    # The passing model at the version's root, the execution model in execution/, one shared split and
-    # the training profile the applicability guard compares scored partitions with.
+    # The passing model at the version's root, the execution model in execution/, one shared split, the
+    # training profile the applicability guard compares scored partitions with, and (--baselines) the
+    # baselines trained on that split.
     artifact = {"model.pt", "config.json", "metrics.json"}
-    assert {p.name for p in model.iterdir()} == {*artifact, "split.parquet", PROFILE_FILE, "execution"}
+    assert {p.name for p in model.iterdir()} == {
+        *artifact,
+        "split.parquet",
+        PROFILE_FILE,
+        "execution",
+        "baselines",
+    }
+    assert summary["baselines_dir"] == str(model / "baselines")
     assert {p.name for p in (model / "execution").iterdir()} == artifact
     record = json.loads((model / "config.json").read_text())
     execution = json.loads((model / "execution" / "config.json").read_text())
@@ -109,6 +126,12 @@ def test_retraining_is_idempotent_and_scoring_refuses_another_feature_schema(
     assert first["model_version"] == second["model_version"]
     assert {p.name for p in root.iterdir()} == {first["model_version"], "candidate.json"}
     model = Path(first["model_dir"])
+    # Evaluation never trains: without stored baselines it evaluates the two models and says how to get them.
+    alone = qb_score("evaluate", "--lake", str(lake), "--model", str(model), "--json")
+    assert alone.returncode == 0, alone.stderr[-2000:]
+    assert list(json.loads(alone.stdout)["models"]) == ["passing", "execution"]
+    assert "no stored baselines" in alone.stderr and "qb-score train --baselines" in alone.stderr
+    assert not (model / "baselines").exists()
     config = json.loads((model / "config.json").read_text())
     config["feature_schema_hash"] = "0000000000000000"
     (model / "config.json").write_text(json.dumps(config))
@@ -169,7 +192,12 @@ def test_dagster_model_assets(small_season, tmp_path: Path, monkeypatch: pytest.
     scored = materialize_partition([play_scores], 2024, 3, instance=instance, resources=resources)
     assert scored.success
     checks = {e.check_name: e.passed for e in scored.get_asset_check_evaluations()}
-    assert checks == {"percentiles_in_unit_interval": True, "heldout_percentiles_uniform": True}
+    # A generated week is inside what the model learned: the applicability guard passes.
+    assert checks == {
+        "percentiles_in_unit_interval": True,
+        "heldout_percentiles_uniform": True,
+        "model_applicability": True,
+    }
     score_metadata = scored.asset_materializations_for_node("play_scores")[0].metadata
     assert score_metadata["heldout_plays"].value > 0 and score_metadata["model_version"].value == accepted
     assert score_metadata["best_play"].value.startswith(

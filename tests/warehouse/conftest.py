@@ -7,16 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from qb_assets.warehouse import load as wh
-from tests.warehouse.fabricated import SEASON, partition_tables
+from tests.warehouse.fabricated import build_fabricated_warehouse
 
 
 @pytest.fixture(scope="module")
 def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb"
-    for week in (1, 2):
-        wh.load_partition(path, SEASON, week, partition_tables(week))
-    return path
+    return build_fabricated_warehouse(tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb")
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ GAMES = [
 ]
 # nfl_id -> (name, team, {week: attempts}); the attempt counts sit on the qualification edges.
 QBS = {
-    101: ("Josh Allen", "AAA", {1: 300, 2: 300}),  # the name in the README examples; a large sample
+    101: ("Patrick Carter", "AAA", {1: 300, 2: 300}),  # the README examples' name (a demo QB)
     102: ("Edge Nine", "BBB", {1: 9, 2: 18}),  # game 9 (< 10), week 9 (< 10), season 27 (< 28)
     103: ("Edge Ten", "CCC", {1: 10, 2: 18}),  # game 10, week 10, season 28: all qualified
     104: ("Rating Line", "DDD", {1: 30}),  # 20/30, 250 yds, 2 TD, 1 INT (a pick-six)
@@ -82,7 +82,7 @@ def fabricate_scores() -> pl.DataFrame:
                         (float(i % 17) if result == "C" else 0.0),
                         result == "C" and i % 23 == 0,
                     )
-                # Deterministic, distinct per QB: Josh Allen averages ~0.6, Tiny Sample 0.95; an
+                # Deterministic, distinct per QB: Patrick Carter averages ~0.6, Tiny Sample 0.95; an
                 # interception scores 0 in both percentiles.
                 passing = 0.95 if nfl_id == 105 else ((i * 37 + nfl_id) % 100) / 100 * 0.8 + 0.2
                 execution = 0.9 if nfl_id == 105 else ((i * 53 + 3 * nfl_id) % 100) / 100 * 0.9 + 0.05
@@ -108,7 +108,7 @@ def fabricate_scores() -> pl.DataFrame:
                         "execution_cdf_lower": max(0.0, execution - 0.05),
                         "execution_cdf_upper": min(1.0, execution + 0.05),
                         "expected_yards": 4.0 + (i % 5),
-                        # No EPA for the rating line's source; Josh Allen's only in week 1.
+                        # No EPA for the rating line's source; Patrick Carter's only in week 1.
                         "epa": None if nfl_id == 104 or (nfl_id == 101 and week == 2) else (yards - 5) / 10,
                         # The partition's shift from the model's training (one value per week).
                         "applicability": 0.05 * week,
@@ -152,6 +152,13 @@ def partition_tables(week: int) -> dict[str, pl.DataFrame]:
     )
     plays = scores.select("game_id", "play_id", "season", "week", "passer_nfl_id", "pass_result")
     return {"games": games, "players": players, "plays": plays, "play_scores": scores}
+
+
+def build_fabricated_warehouse(path: Path) -> Path:
+    """Load the fabricated weeks 1 and 2 into the warehouse at ``path``; returns ``path``."""
+    for week in (1, 2):
+        wh.load_partition(path, SEASON, week, partition_tables(week))
+    return path
 
 
 def query(path: Path, sql: str, params: list | None = None) -> list[dict]:

@@ -234,7 +234,7 @@ def test_secondary_measures(warehouse: Path) -> None:
     # The rating line: 250 yards, 2 TD, 1 INT (a pick-six: -40 yards, not his) on 30 attempts, no EPA.
     assert rows[104]["anya"] == pytest.approx((250 + 40 - 45) / 30)
     assert rows[104]["epa_per_play"] is None
-    # Josh Allen's EPA is in week 1 only: the season's mean is week 1's, week 2's game has none.
+    # Patrick Carter's EPA is in week 1 only: the season's mean is week 1's, week 2's game has none.
     games = {r["week"]: r for r in query(warehouse, "SELECT * FROM qb_game_scores WHERE passer_nfl_id = 101")}
     assert games[2]["epa_per_play"] is None
     assert rows[101]["epa_per_play"] == pytest.approx(games[1]["epa_per_play"])
@@ -243,14 +243,14 @@ def test_secondary_measures(warehouse: Path) -> None:
 # ---- the columns ----------------------------------------------------------------------------------------
 
 SCORES_OF_A_VIEW = (
-    "attempts heldout_attempts mean_passing_percentile mean_decision_value mean_execution_residual "
-    "mean_execution_percentile passing_score passing_score_variance passing_score_low_90 "
-    "passing_score_high_90 score_50_99 score_50_99_low_90 score_50_99_high_90 decision_score "
-    "shrunk_execution_residual execution_score execution_score_variance execution_score_low_90 "
-    "execution_score_high_90 league_passing_score league_execution_percentile passing_score_tau "
-    "prior_attempts_decision prior_attempts_execution_residual prior_attempts_execution qualified "
-    "completions completion_pct passing_yards yards_per_attempt touchdowns interceptions anya "
-    "yards_over_expected nfl_passer_rating epa_per_play applicability"
+    "attempts heldout_attempts out_of_sample_attempts mean_passing_percentile mean_decision_value "
+    "mean_execution_residual mean_execution_percentile passing_score passing_score_variance "
+    "passing_score_low_90 passing_score_high_90 score_50_99 score_50_99_low_90 score_50_99_high_90 "
+    "decision_score shrunk_execution_residual execution_score execution_score_variance "
+    "execution_score_low_90 execution_score_high_90 league_passing_score league_execution_percentile "
+    "passing_score_tau prior_attempts_decision prior_attempts_execution_residual "
+    "prior_attempts_execution qualified completions completion_pct passing_yards yards_per_attempt "
+    "touchdowns interceptions anya yards_over_expected nfl_passer_rating epa_per_play applicability"
 )
 TO_DATE = (
     "attempts_to_date mean_passing_percentile_to_date passing_score_to_date passing_score_low_90_to_date "
@@ -259,10 +259,10 @@ TO_DATE = (
     "execution_score_low_90_to_date execution_score_high_90_to_date"
 )
 VIEW_COLUMNS = {
-    "qb_game_scores": f"season week game_id game_date team opponent {SCORES_OF_A_VIEW}",
-    "qb_season_scores": f"season teams games model_versions {SCORES_OF_A_VIEW}",
-    "qb_split_scores": f"season split {SCORES_OF_A_VIEW}",
-    "qb_weekly_trend": f"season week games {SCORES_OF_A_VIEW} {TO_DATE}",
+    "qb_game_scores": f"season week game_id game_date team opponent source {SCORES_OF_A_VIEW}",
+    "qb_season_scores": f"season teams games model_versions source {SCORES_OF_A_VIEW}",
+    "qb_split_scores": f"season split source {SCORES_OF_A_VIEW}",
+    "qb_weekly_trend": f"season week source games {SCORES_OF_A_VIEW} {TO_DATE}",
 }
 
 
@@ -277,11 +277,11 @@ def test_view_columns(warehouse: Path, view: str) -> None:
 
 
 def test_weekly_chart(warehouse: Path) -> None:
-    png, summary = weekly_chart(str(warehouse), "Josh Allen", SEASON)
+    png, summary = weekly_chart(str(warehouse), "Patrick Carter", SEASON)
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     season = one(warehouse, "SELECT score_50_99 FROM qb_season_scores WHERE passer_nfl_id = 101")
     assert summary == {
-        "passer": "Josh Allen",
+        "passer": "Patrick Carter",
         "season": SEASON,
         "weeks": 2,
         "final_score": season["score_50_99"],

@@ -110,9 +110,8 @@ def test_failed_load_rolls_back(warehouse: Path) -> None:
         wh.load_partition(warehouse, SEASON, 1, tables)
     assert counts(warehouse) == before
     assert one(warehouse, "SELECT home_team FROM games WHERE game_id = 2024090801")["home_team"] == "AAA"
-    assert (
-        one(warehouse, "SELECT display_name FROM players WHERE nfl_id = 101")["display_name"] == "Josh Allen"
-    )
+    passer = one(warehouse, "SELECT display_name FROM players WHERE nfl_id = 101")
+    assert passer["display_name"] == "Patrick Carter"
     assert {t: query(warehouse, f"SELECT * FROM {t} ORDER BY ALL") for t in MATERIALIZED} == aggregates_before
 
 
@@ -261,12 +260,12 @@ def test_query_formats(warehouse: Path) -> None:
     table = run_query(sql, str(warehouse), "table").splitlines()
     assert table[0].split() == ["passer_nfl_id", "display_name", "attempts"]
     assert set(table[1]) == {"-", " "}
-    assert "Josh Allen" in table[2] and table[2].rstrip().endswith("600")
+    assert "Patrick Carter" in table[2] and table[2].rstrip().endswith("600")
     assert len({len(line) for line in table[2:-1]}) <= 2 and table[-1] == "(5 rows)"
     rows = list(csv.DictReader(io.StringIO(run_query(sql, str(warehouse), "csv"))))
-    assert rows[0] == {"passer_nfl_id": "101", "display_name": "Josh Allen", "attempts": "600"}
+    assert rows[0] == {"passer_nfl_id": "101", "display_name": "Patrick Carter", "attempts": "600"}
     records = json.loads(run_query(sql, str(warehouse), "json"))
-    assert records[0] == {"passer_nfl_id": 101, "display_name": "Josh Allen", "attempts": 600}
+    assert records[0] == {"passer_nfl_id": 101, "display_name": "Patrick Carter", "attempts": 600}
     assert len(records) == len(QBS)
     dated = json.loads(run_query("SELECT game_date FROM games ORDER BY 1 LIMIT 1", str(warehouse), "json"))
     assert dated == [{"game_date": "2024-09-08"}]
@@ -327,12 +326,12 @@ def test_readme_queries_run(warehouse: Path) -> None:
         for r in query(warehouse, "SELECT * FROM qb_season_scores WHERE qualified ORDER BY score_50_99 DESC")
     ]
     assert "Edge Nine" not in {r["passer"] for r in leaderboard}
-    # One QB's splits: every split of Josh Allen (QB 101).
+    # One QB's splits: every split of Patrick Carter (QB 101).
     assert len(splits) == 9 and {r["split"] for r in splits} >= {"under_pressure", "red_zone"}
     # Under-pressure leaders: qualified in that split, sorted by score.
     assert pressure and all(r["attempts"] >= 20 for r in pressure)
     assert [r["score"] for r in pressure] == sorted((r["score"] for r in pressure), reverse=True)
-    # The weekly trend of Josh Allen: the running attempts grow, the interval holds the score.
+    # The weekly trend of Patrick Carter: the running attempts grow, the interval holds the score.
     assert [r["attempts_to_date"] for r in trend] == [300, 600]
     assert all(r["low_90_to_date"] <= r["score_to_date"] <= r["high_90_to_date"] for r in trend)
     # Biggest single plays: the extremes of the passing percentile, with their situation.
