@@ -40,6 +40,7 @@ ABSENT_COLUMNS = {
     "decision_value": pl.Float64,
     "execution_cdf_lower": pl.Float64,
     "execution_cdf_upper": pl.Float64,
+    "applicability": pl.Float64,  # no tracking read: no shift measured
 }
 
 
