@@ -18,6 +18,7 @@ over re-created views.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import random
@@ -110,7 +111,8 @@ def create_schema(con: duckdb.DuckDBPyConnection, schema_sql: str, view_sql: lis
 
     def recorded() -> str | None:
         exists = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND table_name = ?",
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND table_name = ?",
             [SCHEMA_TABLE],
         ).fetchone()[0]
         row = exists and con.execute(f"SELECT sha256 FROM {SCHEMA_TABLE}").fetchone()
@@ -131,8 +133,8 @@ def create_schema(con: duckdb.DuckDBPyConnection, schema_sql: str, view_sql: lis
         con.execute(f"DELETE FROM {SCHEMA_TABLE}")
         con.execute(f"INSERT INTO {SCHEMA_TABLE} VALUES (?)", [fingerprint])
         con.execute(
-            f"CREATE TABLE IF NOT EXISTS {LEDGER_TABLE} (loads BIGINT NOT NULL, season INTEGER, week INTEGER, "
-            "loaded_at TIMESTAMP WITH TIME ZONE)"
+            f"CREATE TABLE IF NOT EXISTS {LEDGER_TABLE} (loads BIGINT NOT NULL, season INTEGER, "
+            "week INTEGER, loaded_at TIMESTAMP WITH TIME ZONE)"
         )
         if con.execute(f"SELECT count(*) FROM {LEDGER_TABLE}").fetchone()[0] == 0:
             con.execute(f"INSERT INTO {LEDGER_TABLE} VALUES (0, NULL, NULL, NULL)")
@@ -143,7 +145,8 @@ def create_schema(con: duckdb.DuckDBPyConnection, schema_sql: str, view_sql: lis
 def record_load(con: duckdb.DuckDBPyConnection, season: int, week: int) -> None:
     """Update the ledger's one row: makes any two loads in flight at once conflict (see the module)."""
     con.execute(
-        f"UPDATE {LEDGER_TABLE} SET loads = loads + 1, season = ?, week = ?, loaded_at = now()", [season, week]
+        f"UPDATE {LEDGER_TABLE} SET loads = loads + 1, season = ?, week = ?, loaded_at = now()",
+        [season, week],
     )
 
 
@@ -189,14 +192,12 @@ def run_transaction(
             con.commit()
             return result
         except BaseException as exc:
-            try:
+            with contextlib.suppress(duckdb.Error):  # a failed commit has already ended the transaction
                 con.rollback()
-            except duckdb.Error:
-                pass  # a failed commit has already ended the transaction
             if not is_conflict(exc) or attempt == MAX_ATTEMPTS:
                 raise
             wait_s = RETRY_WAIT_S * 1.5**attempt * random.uniform(0.5, 1.5)
             if on_retry:
-                on_retry(f"commit conflict with another writer (attempt {attempt}); retrying in {wait_s:.2f} s")
+                on_retry(f"commit conflict with another writer (attempt {attempt}); again in {wait_s:.2f} s")
             time.sleep(wait_s)
     raise AssertionError("unreachable")

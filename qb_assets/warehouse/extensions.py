@@ -58,7 +58,8 @@ def extension_file(name: str) -> Path:
     _, real_name = EXTENSION_WHEELS[name]
     if path.stem == real_name:
         return path
-    folder = Path(tempfile.gettempdir()) / f"qb-score-duckdb-extensions-{os.getuid()}" / f"v{duckdb.__version__}"
+    folder = Path(tempfile.gettempdir()) / f"qb-score-duckdb-extensions-{os.getuid()}"
+    folder /= f"v{duckdb.__version__}"
     link = folder / f"{real_name}.duckdb_extension"
     if not (link.is_symlink() and link.resolve() == path.resolve()):
         folder.mkdir(parents=True, exist_ok=True)

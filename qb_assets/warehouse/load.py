@@ -77,7 +77,8 @@ def connect(warehouse: WarehouseLike, read_only: bool = False) -> duckdb.DuckDBP
 
 def is_ducklake(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the connection's default database is a DuckLake."""
-    row = con.execute("SELECT type FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    sql = "SELECT type FROM duckdb_databases() WHERE database_name = current_database()"
+    row = con.execute(sql).fetchone()
     return row is not None and row[0] == "ducklake"
 
 
