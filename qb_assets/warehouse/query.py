@@ -69,6 +69,13 @@ WRITE_STATEMENTS = {
     )
     if hasattr(duckdb.StatementType, name)
 }
+# The DuckLake operators and table functions of a plan that only read the lake; any other DUCKLAKE_ one
+# maintains it (compaction, cleanup, expiry, inlined-data flush, options) and is refused.
+DUCKLAKE_READ_OPERATORS = {
+    f"DUCKLAKE_{name}"
+    for name in ("SCAN", "SNAPSHOTS", "TABLE_INFO", "LIST_FILES", "TABLE_CHANGES", "TABLE_INSERTIONS",
+                 "TABLE_DELETIONS", "CURRENT_SNAPSHOT", "LAST_COMMITTED_SNAPSHOT", "OPTIONS", "SETTINGS")
+}  # fmt: skip
 # Keywords of a statement that writes: one that does not parse but holds one is refused as a write.
 WRITE_KEYWORDS = {"INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE", "CREATE", "DROP", "ALTER", "COPY"}
 READ_ONLY_PREFIX = "the warehouse is opened read-only"
@@ -86,7 +93,38 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _execute(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[tuple]]:
+def _plan_operators(con: duckdb.DuckDBPyConnection, query: str) -> set[str]:
+    """The operator and table-function names of ``query``'s physical plan (bound, not run)."""
+    names: set[str] = set()
+    plans = con.execute(f"EXPLAIN (FORMAT json) {query}").fetchall()
+    pending = [node for _, plan in plans for node in json.loads(plan)]
+    while pending:
+        node = pending.pop()
+        names.add(str(node.get("name", "")).upper())
+        names.add(str(node.get("extra_info", {}).get("Function", "")).upper())
+        pending += node.get("children", [])
+    return names - {""}
+
+
+def _refuse_lake_maintenance(con: duckdb.DuckDBPyConnection, sql: str, query: str) -> None:
+    """On a DuckLake: refuse a statement whose plan maintains the lake (compaction, file cleanup,
+    expiry, options: they write data files or delete them, which reading its data folder would allow)."""
+    if _keywords(sql) >= {"EXPLAIN", "ANALYZE"}:
+        raise ValueError(f"{SANDBOX_PREFIX}: EXPLAIN ANALYZE runs the statement; use EXPLAIN")
+    if _leading_keyword(sql) == "EXPLAIN":
+        return  # a plan that is shown, not run
+    refused = sorted(
+        name
+        for name in _plan_operators(con, query)
+        if (name.startswith("DUCKLAKE_") and name not in DUCKLAKE_READ_OPERATORS) or "COPY_TO_FILE" in name
+    )
+    if refused:
+        raise ValueError(f"{SANDBOX_PREFIX}: {', '.join(refused)} would change the lake's files")
+
+
+def _execute(
+    con: duckdb.DuckDBPyConnection, sql: str, ducklake: bool = False
+) -> tuple[list[str], list[tuple]]:
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
@@ -106,6 +144,8 @@ def _execute(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[
     if kind in READ_STATEMENTS and leading not in READ_LEADING_KEYWORDS:
         raise ValueError(f"{SANDBOX_PREFIX}: {leading} statements are not allowed here")
     try:
+        if ducklake and kind in READ_STATEMENTS:
+            _refuse_lake_maintenance(con, sql, statement.query)
         result = con.execute(statement.query)
         columns = [d[0] for d in result.description or []]
         return columns, result.fetchall()
@@ -204,6 +244,10 @@ def format_json(columns: list[str], rows: list[tuple]) -> str:
     return json.dumps(records, indent=2)
 
 
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _snapshot_postgres_catalog(location: WarehouseLocation, folder: str) -> str:
     """Copy the DuckLake catalog tables (``ducklake_*``) of the PostgreSQL database into a DuckDB file in
     ``folder``, in one read-only transaction (a consistent snapshot); returns the file's path."""
@@ -235,12 +279,14 @@ def _open_sandboxed_ducklake(location: WarehouseLocation, folder: str) -> duckdb
     con = duckdb.connect(config=NO_EXTENSION_DOWNLOADS)
     try:
         attach_ducklake(con, WarehouseLocation(location.uri), read_only=True, catalog=catalog)
-        data_path = con.execute(
+        (data_path,) = con.execute(
             f"SELECT value FROM __ducklake_metadata_{CATALOG_ALIAS}.ducklake_metadata WHERE key = 'data_path'"
         ).fetchone()
-        if data_path and data_path[0].startswith("s3://"):
+        if data_path.startswith("s3://"):
             load_extensions(con, "httpfs")
             configure_s3(con)
+        # The lake's data files are the one place the sandbox reads (the plan check keeps writes out).
+        con.execute(f"SET allowed_directories = [{_sql_literal(data_path)}]")
         for name in ("enable_external_access", "lock_configuration"):
             con.execute(f"SET {name} = {str(SANDBOX_CONFIG[name]).lower()}")
     except BaseException:
@@ -268,7 +314,7 @@ def run_query(sql: str, warehouse: WarehouseLike, fmt: str = "table") -> str:
             # Typically the file lock of a running load (one read-write process excludes readers).
             raise ValueError(f"cannot open the warehouse {location} read-only: {_first_line(exc)}") from exc
         try:
-            columns, rows = _execute(con, sql)
+            columns, rows = _execute(con, sql, ducklake=location.is_ducklake)
         finally:
             con.close()
     formatter = {"table": format_table, "csv": format_csv, "json": format_json}[fmt]

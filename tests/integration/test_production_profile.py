@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import tempfile
 from pathlib import Path
 
 import dagster as dg
@@ -21,11 +18,6 @@ from qb_assets.defs.resources import LakeResource, TrackingSourceResource
 from tests.conftest import REPO_ROOT
 
 PRODUCTION_YAML = REPO_ROOT / "deploy" / "dagster.production.yaml"
-PG_BIN = (
-    next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), None)
-    if Path("/usr/lib/postgresql").exists()
-    else None
-)
 PG_ENV = {"DAGSTER_PG_HOST": "127.0.0.1", "DAGSTER_PG_USER": "postgres", "DAGSTER_PG_PASSWORD": "unused",
           "DAGSTER_PG_DB": "postgres", "DAGSTER_COMPUTE_LOG_BUCKET": "compute-logs"}  # fmt: skip
 
@@ -39,41 +31,6 @@ def test_production_config_validates(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert config["run_launcher"]["class"] == "EcsRunLauncher"
     assert config["compute_logs"]["class"] == "S3ComputeLogManager"
     assert config["concurrency"]["pools"]["default_limit"] == 1
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    if PG_BIN is None:
-        pytest.skip("Debian's postgresql is not installed (.ci/run installs it)")
-    root = Path(tempfile.mkdtemp(prefix="qb-pg-"))
-    shutil.chown(root, "postgres")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-
-    def as_postgres(*command: str) -> None:
-        subprocess.run(
-            ["su", "postgres", "-s", "/bin/sh", "-c", " ".join(command)], check=True, capture_output=True
-        )
-
-    as_postgres(str(PG_BIN / "initdb"), "-D", str(root / "data"), "-A", "trust", "-U", "postgres")
-    options = f"'-p {port} -k {root} -c listen_addresses=127.0.0.1'"
-    as_postgres(
-        str(PG_BIN / "pg_ctl"),
-        "-D",
-        str(root / "data"),
-        "-o",
-        options,
-        "-l",
-        str(root / "log"),
-        "-w",
-        "start",
-    )
-    try:
-        yield port
-    finally:
-        as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(root / "data"), "-m", "fast", "-w", "stop")
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_runs_are_stored_in_postgres(postgres: int, real_source: Path, tmp_path: Path, monkeypatch) -> None:
