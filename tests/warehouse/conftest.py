@@ -37,3 +37,17 @@ def warehouse(built_warehouse: Path, tmp_path: Path) -> Path:
     path = tmp_path / "warehouse.duckdb"
     shutil.copyfile(built_warehouse, path)
     return path
+
+
+@pytest.fixture(params=["duckdb", "ducklake"])
+def any_warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """A private two-week warehouse on each backend: a copy of the embedded file, a new DuckLake."""
+    if request.param == "duckdb":
+        return request.getfixturevalue("warehouse")
+    return ducklake_at(tmp_path / "lake")
+
+
+@pytest.fixture(params=["duckdb", "ducklake"])
+def read_warehouse(request: pytest.FixtureRequest) -> Path | str:
+    """The module's two-week warehouse on each backend, for tests that only read it."""
+    return request.getfixturevalue("built_warehouse" if request.param == "duckdb" else "built_ducklake")
