@@ -5,7 +5,9 @@ without repeating paths: ``QB_SOURCE`` (tracking folder, or one nflfastR play-by
 (lake root), ``QB_LAYOUT`` (``auto``, a Big Data Bowl layout name or ``nflfastr``), ``QB_MODELS`` (the
 model store: ``training_set.json``, ``sbp/``, the SBP model's versions and pointers, and ``situation/``,
 the situation model's), ``QB_TRAIN_SEASONS`` (the situation model's fitted seasons, e.g. ``2017-2018``;
-empty: all but the last), ``QB_WAREHOUSE`` (the DuckDB file). Relative defaults live under ``./work``.
+empty: all but the last), ``QB_WAREHOUSE`` (a DuckDB file or ``ducklake:<catalog>``) and
+``QB_WAREHOUSE_DATA`` (a new DuckLake's data folder or ``s3://`` prefix). Relative defaults live under
+``./work``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from qb_assets.io.files import SourceFile
 from qb_assets.io.sources import TrackingSource, open_source
 from qb_assets.model.situation import SITUATION_ROOT
 from qb_assets.model.store import DEFAULT_KEEP_VERSIONS, SBP_ROOT
+from qb_assets.warehouse.backend import WarehouseLocation
 
 
 class TrackingSourceResource(dg.ConfigurableResource):
@@ -100,9 +103,16 @@ class ModelStoreResource(dg.ConfigurableResource):
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB warehouse file: one read-write process at a time (the "duckdb" pool of 1)."""
+    """The warehouse (``qb_assets/warehouse/backend.py``): ``path``, a DuckDB file (one read-write process
+    at a time: the "duckdb" pool of 1) or ``ducklake:<catalog>`` (a DuckLake; with a PostgreSQL catalog
+    any number of runs load it at once), and ``data_path``, where a new DuckLake puts its files."""
 
     path: str = "work/warehouse.duckdb"
+    data_path: str = ""
+
+    def location(self) -> WarehouseLocation:
+        """The warehouse as the library functions take it."""
+        return WarehouseLocation(self.path, self.data_path)
 
 
 def default_resources() -> dict[str, dg.ConfigurableResource]:
@@ -117,6 +127,7 @@ def default_resources() -> dict[str, dg.ConfigurableResource]:
             train_seasons=dg.EnvVar("QB_TRAIN_SEASONS").get_value("") or "",
         ),
         "duckdb_warehouse": WarehouseResource(
-            path=dg.EnvVar("QB_WAREHOUSE").get_value("work/warehouse.duckdb") or "work/warehouse.duckdb"
+            path=dg.EnvVar("QB_WAREHOUSE").get_value("work/warehouse.duckdb") or "work/warehouse.duckdb",
+            data_path=dg.EnvVar("QB_WAREHOUSE_DATA").get_value("") or "",
         ),
     }
