@@ -131,7 +131,10 @@ def attach_ducklake(
     load_extensions(con, "ducklake", *(["postgres"] if in_postgres else []), *(["httpfs"] if on_s3 else []))
     if on_s3:
         configure_s3(con)
-    options = ["READ_ONLY"] if read_only else []
+    # No data inlined into the catalog: every row in Parquet files, so a query's copy of a PostgreSQL
+    # catalog (query.py) holds nothing whose types differ between catalog databases (PostgreSQL keeps
+    # inlined dates as text), and conflicts between writers are the documented file-level ones.
+    options = ["READ_ONLY"] if read_only else ["DATA_INLINING_ROW_LIMIT 0"]
     if data_path and not read_only:
         if not data_path.startswith("s3://"):
             Path(data_path).mkdir(parents=True, exist_ok=True)

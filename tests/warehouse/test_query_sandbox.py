@@ -85,7 +85,6 @@ DUCKLAKE_ESCAPES = {
     "expire_snapshots": "SELECT * FROM ducklake_expire_snapshots('warehouse', versions => [0])",
     "cleanup_files": "SELECT * FROM ducklake_cleanup_old_files('warehouse', cleanup_all => true)",
     "delete_orphans": "SELECT * FROM ducklake_delete_orphaned_files('warehouse', cleanup_all => true)",
-    "flush_inlined": "SELECT * FROM ducklake_flush_inlined_data('warehouse')",
     "set_option": "SELECT * FROM ducklake_set_option('warehouse', 'data_inlining_row_limit', 0)",
     "catalog_write": "DELETE FROM __ducklake_metadata_warehouse.ducklake_snapshot",
 }
