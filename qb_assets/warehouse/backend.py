@@ -127,9 +127,10 @@ def attach_ducklake(
     catalog = catalog or location.catalog
     in_postgres = catalog.startswith(POSTGRES_PREFIX)
     data_path = location.data_path
-    on_s3 = data_path.startswith("s3://") or (in_postgres and not data_path)
-    load_extensions(con, "ducklake", *(["postgres"] if in_postgres else []), *(["httpfs"] if on_s3 else []))
-    if on_s3:
+    # httpfs always: attaching a lake whose recorded data path is on S3 needs it loaded.
+    load_extensions(con, "ducklake", "httpfs", *(["postgres"] if in_postgres else []))
+    s3_configured = data_path.startswith("s3://")
+    if s3_configured:
         configure_s3(con)
     # No data inlined into the catalog: every row in Parquet files, so a query's copy of a PostgreSQL
     # catalog (query.py) holds nothing whose types differ between catalog databases (PostgreSQL keeps
@@ -151,6 +152,15 @@ def attach_ducklake(
             hint = " (a new DuckLake needs its data path: set QB_WAREHOUSE_DATA or --warehouse-data)"
         raise ValueError(f"cannot attach the DuckLake {location}: {first}{hint}") from exc
     con.execute(f"USE {CATALOG_ALIAS}")
+    if not s3_configured and recorded_data_path(con).startswith("s3://"):
+        configure_s3(con)
+
+
+def recorded_data_path(con: duckdb.DuckDBPyConnection) -> str:
+    """The data path the attached DuckLake's catalog records."""
+    sql = f"SELECT value FROM __ducklake_metadata_{CATALOG_ALIAS}.ducklake_metadata WHERE key = 'data_path'"
+    row = con.execute(sql).fetchone()
+    return row[0] if row else ""
 
 
 def open_connection(warehouse: WarehouseLike, read_only: bool = False) -> duckdb.DuckDBPyConnection:

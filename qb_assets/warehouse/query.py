@@ -34,14 +34,13 @@ from typing import Any
 import duckdb
 
 from qb_assets.warehouse.backend import (
-    CATALOG_ALIAS,
     NO_EXTENSION_DOWNLOADS,
     WarehouseLike,
     WarehouseLocation,
     as_location,
     attach_ducklake,
-    configure_s3,
     exists,
+    recorded_data_path,
 )
 from qb_assets.warehouse.extensions import load_extensions
 
@@ -279,12 +278,7 @@ def _open_sandboxed_ducklake(location: WarehouseLocation, folder: str) -> duckdb
     con = duckdb.connect(config=NO_EXTENSION_DOWNLOADS)
     try:
         attach_ducklake(con, WarehouseLocation(location.uri), read_only=True, catalog=catalog)
-        (data_path,) = con.execute(
-            f"SELECT value FROM __ducklake_metadata_{CATALOG_ALIAS}.ducklake_metadata WHERE key = 'data_path'"
-        ).fetchone()
-        if data_path.startswith("s3://"):
-            load_extensions(con, "httpfs")
-            configure_s3(con)
+        data_path = recorded_data_path(con)
         # The lake's data files are the one place the sandbox reads (the plan check keeps writes out).
         con.execute(f"SET allowed_directories = [{_sql_literal(data_path)}]")
         for name in ("enable_external_access", "lock_configuration"):
