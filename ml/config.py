@@ -37,6 +37,13 @@ class TrainConfig:
     # Channel indices whose sign flips under a left-right mirror of the play; training mirrors each
     # play with probability 1/2 (data augmentation). Empty: no mirroring.
     mirror_channels: tuple[int, ...] = ()
+    # Situation masking (data augmentation): on a random ``mask_share`` of each training batch's plays,
+    # the tabular columns ``mask_columns`` take ``mask_values`` (what a source without that information
+    # reads: a tracking-only file's imputed situation), so such plays are inside the training
+    # distribution. Empty: no masking. Validation and scoring never mask.
+    mask_columns: tuple[int, ...] = ()
+    mask_values: tuple[float, ...] = ()
+    mask_share: float = 0.0
     # Exponential moving average of the weights (per optimizer step); validation, early stopping and
     # the saved model use the average. 0 turns it off. On a full synthetic season it lowers test NLL by
     # about 0.01 and steadies the PIT across seeds.

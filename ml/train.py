@@ -123,6 +123,21 @@ def mirror_half(tensor: Tensor, channels: tuple[int, ...], generator: torch.Gene
     return torch.where(flip[:, None, None, None], tensor * sign, tensor)
 
 
+def mask_at_random(
+    tabular: Tensor,
+    columns: tuple[int, ...],
+    values: tuple[float, ...],
+    share: float,
+    generator: torch.Generator,
+) -> Tensor:
+    """A (B, F) tabular batch with ``columns`` set to ``values`` on a random ``share`` of its plays."""
+    masked = tabular.clone()
+    rows = (torch.rand(tabular.shape[0], generator=generator) < share).to(tabular.device)
+    fill = torch.tensor(values, dtype=tabular.dtype, device=tabular.device)
+    masked[:, list(columns)] = torch.where(rows[:, None], fill, tabular[:, list(columns)])
+    return masked
+
+
 def _fit_rows(split: np.ndarray, config: TrainConfig, fixed_epochs: int | None) -> tuple[np.ndarray, ...]:
     """(train rows, validation rows) of ``split``; with ``fixed_epochs`` the validation rows are the first
     training batch (in-sample: the history's NLL is then only a sanity check)."""
@@ -191,6 +206,10 @@ def _train_epoch(
         tensor, n_frames, tabular, label, lower, upper = (t[rows] for t in train)
         if config.mirror_channels and tensor.dim() == 4:
             tensor = mirror_half(tensor, config.mirror_channels, generator)
+        if config.mask_columns and config.mask_share > 0:
+            tabular = mask_at_random(
+                tabular, config.mask_columns, config.mask_values, config.mask_share, generator
+            )
         jitter = torch.rand(label.shape, generator=None, device=device) - 0.5
         with autocast:
             raw = model(tensor, n_frames, tabular)

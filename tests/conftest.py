@@ -13,6 +13,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+# The local S3 server fixtures, for every test package (tests/s3_server.py).
+from tests.s3_server import s3_endpoint, s3_proxy  # noqa: F401
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REAL_GAME_FILE = "bdb2021_week14_game2018120600.csv"
 REAL_GAME_ID = 2018120600

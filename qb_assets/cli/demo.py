@@ -41,10 +41,10 @@ from qb_assets.io import lake as lake_io
 from qb_assets.model.evaluation import format_metrics_table
 from qb_assets.model.store import (
     candidate_version_dir,
-    format_versions_table,
     list_versions,
     read_evaluation,
 )
+from qb_assets.model.versions_table import format_versions_table
 from qb_assets.synthetic.season import generate_season
 from qb_assets.warehouse.query import run_query
 

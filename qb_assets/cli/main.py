@@ -41,8 +41,9 @@ def _write_picture(png: bytes, info: dict, out: str) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from qb_assets.synthetic.season import generate_season  # noqa: PLC0415
+    from qb_assets.synthetic.season import TRAINING_VINTAGE_MIX, generate_season  # noqa: PLC0415
 
+    mix = {"bdb2023": None, "training": TRAINING_VINTAGE_MIX}.get(args.vintages, {args.vintages: 1.0})
     return _print_json(
         generate_season(
             args.out_dir,
@@ -51,6 +52,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             games_per_week=args.games_per_week,
             seed=args.seed,
             progress=_log,
+            vintage_mix=mix,
         )
     )
 
@@ -101,7 +103,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from qb_assets.model.store import format_versions_table, list_versions  # noqa: PLC0415
+    from qb_assets.model.store import list_versions  # noqa: PLC0415
+    from qb_assets.model.versions_table import format_versions_table  # noqa: PLC0415
 
     versions = list_versions(args.model_root)
     print(json.dumps(versions, indent=2) if args.json else format_versions_table(versions))
@@ -147,6 +150,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     version_dir = resolve_model_dir(args.model)
     situation = model_mode(version_dir) == MODE_SITUATION
     summary = (score_situation_lake if situation else score_lake)(args.lake, version_dir, progress=_log)
+    for line in summary.get("applicability_warnings", []):
+        _log(f"qb-score: warning: {line}")
     if args.warehouse:
         warehouse = WarehouseLocation(args.warehouse, args.warehouse_data or "")
         summary["warehouse"] = load_lake(args.lake, warehouse, progress=_log)
@@ -196,6 +201,13 @@ def add_data_commands(commands: argparse._SubParsersAction) -> None:
     generate.add_argument("--weeks", default="1-4", help="e.g. 1-4 or 1,3,5 (default 1-4)")
     generate.add_argument("--games-per-week", type=int, default=16)
     generate.add_argument("--seed", type=int, default=0)
+    generate.add_argument(
+        "--vintages",
+        choices=("bdb2023", "bdb2021", "bdb2019", "training"),
+        default="bdb2023",
+        help="tracking vintage of every game, or 'training': the mix a model for real tracking is trained "
+        "on (60%% BDB 2023, 30%% BDB 2021 without linemen, 10%% BDB 2019)",
+    )
     generate.set_defaults(run=cmd_generate)
 
     ingest = commands.add_parser(

@@ -123,10 +123,9 @@ def nightly_season_refresh(context: dg.ScheduleEvaluationContext, tracking_sourc
     "adding the seasons it finds to the season partitions.",
 )
 def new_tracking_files(context: dg.SensorEvaluationContext, tracking_source: TrackingSourceResource):
-    source = tracking_source.open()
     seen = json.loads(context.cursor) if context.cursor else {}
-    files = source.list_files()
-    current = {f.uri: source.fingerprint(f) for f in files}
+    files = tracking_source.open().list_files()
+    current = {f.uri: f.fingerprint for f in files}  # from the listing: no request per file
     changed = {uri for uri, stamp in current.items() if seen.get(uri) != stamp}
     context.update_cursor(json.dumps(current, sort_keys=True))
     if not changed:

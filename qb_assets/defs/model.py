@@ -15,7 +15,9 @@ from qb_assets.model.store import (
     BASELINES_DIR,
     accepted_record,
     candidate_version_dir,
+    location,
     promote,
+    version_name,
     write_evaluation,
 )
 from qb_assets.model.training import MODEL_INPUTS, train_baseline_models, train_model, write_training_manifest
@@ -111,7 +113,7 @@ def baseline_models(
     return dg.MaterializeResult(
         metadata=rounded(
             {
-                "model_version": version_dir.name,
+                "model_version": version_name(version_dir),
                 "trees_rounds": summary["trees_rounds"],
                 "artifact": dg.MetadataValue.path(summary["baselines_dir"]),
             }
@@ -137,7 +139,7 @@ def model_evaluation(
         lake.root,
         version_dir,
         oracles=truth_oracles(truth) if truth else None,
-        baselines_dir=version_dir / BASELINES_DIR,
+        baselines_dir=location(version_dir, BASELINES_DIR),
     )
     passed, verdict = regression_verdict(accepted_record(model_store.sbp_root), result)
     write_evaluation(version_dir, {**result, "verdict": {"passed": passed, **verdict}})
@@ -145,7 +147,7 @@ def model_evaluation(
     return dg.MaterializeResult(
         metadata=rounded(
             {
-                "model_version": version_dir.name,
+                "model_version": version_name(version_dir),
                 "metrics": dg.MetadataValue.md(format_metrics_table(result)),
                 "n_test": result["n_test"],
                 "pit_histograms": picture(pit_histograms(models), "PIT histograms"),
@@ -173,7 +175,7 @@ def model_evaluation(
 def promoted_model(model_store: ModelStoreResource) -> dg.MaterializeResult:
     version_dir = candidate_version_dir(model_store.sbp_root)
     try:
-        pointer = promote(model_store.sbp_root, version_dir.name)
+        pointer = promote(model_store.sbp_root, version_name(version_dir))
     except ArtifactError as exc:  # not evaluated, or rejected: the accepted model stays in service
         raise dg.Failure(str(exc)) from exc
     return dg.MaterializeResult(

@@ -21,7 +21,7 @@ from qb_assets.ingest.expectations import pbp_plays_suite
 from qb_assets.ingest.pbp_ingest import ingest_pbp, pbp_partitions
 from qb_assets.io import lake as lake_io
 from qb_assets.model.situation import default_train_seasons, evaluate_and_promote, train_situation_model
-from qb_assets.model.store import accepted_version_dir
+from qb_assets.model.store import accepted_version_dir, version_name
 from qb_assets.scoring.score import invalid_scores
 from qb_assets.scoring.situation import score_situation_partition
 
@@ -222,7 +222,7 @@ def pbp_scores(
                 else None,
                 "heldout_plays": int(scores["heldout"].sum()),
                 "out_of_sample_plays": int(scores["out_of_sample"].sum()),
-                "model_version": version_dir.name,
+                "model_version": version_name(version_dir),
                 "preview": table_preview(scores.select(PREVIEW_COLUMNS)),
             }
         ),
@@ -233,6 +233,6 @@ def pbp_scores(
                 passed=invalid.is_empty(),
                 metadata=rounded({"plays": scores.height, "violations": invalid.height}),
             ),
-            uniformity_result(lake.root, version_dir.name, asset=PBP_SCORES),
+            uniformity_result(lake.root, version_name(version_dir), asset=PBP_SCORES),
         ],
     )

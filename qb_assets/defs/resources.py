@@ -25,7 +25,7 @@ from qb_assets.ingest.pipeline import plan_source
 from qb_assets.io.files import SourceFile
 from qb_assets.io.sources import TrackingSource, open_source
 from qb_assets.model.situation import SITUATION_ROOT
-from qb_assets.model.store import DEFAULT_KEEP_VERSIONS, SBP_ROOT
+from qb_assets.model.store import DEFAULT_KEEP_VERSIONS, SBP_ROOT, location
 from qb_assets.warehouse.backend import WarehouseLocation
 
 
@@ -84,12 +84,12 @@ class ModelStoreResource(dg.ConfigurableResource):
     @property
     def situation_root(self) -> str:
         """The situation model's root (play-by-play sources), beside the SBP model's."""
-        return str(Path(self.root) / SITUATION_ROOT)
+        return str(location(self.root, SITUATION_ROOT))
 
     @property
     def sbp_root(self) -> str:
         """The SBP model's root: one folder per version, ``candidate.json`` and ``accepted.json``."""
-        return str(Path(self.root) / SBP_ROOT)
+        return str(location(self.root, SBP_ROOT))
 
     def overrides(self) -> dict:
         weeks = tuple(parse_int_ranges(self.test_weeks))

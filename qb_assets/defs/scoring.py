@@ -1,6 +1,7 @@
 """Scoring: ``play_scores`` (each week's pass attempts scored by the accepted model version) and its
 checks (percentiles and quantiles valid, blocking; the held-out plays of that version calibrated, a
-warning that also fires while the version has scored no held-out play)."""
+warning that also fires while the version has scored no held-out play; the partition inside what the
+model learned, ``model_applicability``: a warning above the limit, an error far above it)."""
 
 import dagster as dg
 
@@ -10,14 +11,16 @@ from qb_assets.defs.metadata import picture, rounded, table_preview
 from qb_assets.defs.model import promoted_model
 from qb_assets.defs.partitions import season_week, season_week_partitions
 from qb_assets.defs.resources import LakeResource, ModelStoreResource
-from qb_assets.model.store import accepted_version_dir
+from qb_assets.model.applicability import Applicability
+from qb_assets.model.store import accepted_version_dir, version_name
 from qb_assets.scoring.explain import explain_play
 from qb_assets.scoring.score import (
     HELDOUT_KS_LIMIT,
     HeldoutUniformity,
+    applicability_warning,
     heldout_uniformity,
     invalid_scores,
-    score_partition,
+    score_and_measure,
 )
 
 ASSET = "play_scores"
@@ -27,6 +30,12 @@ PLAY_SCORES_CHECKS = [
         asset=ASSET,
         blocking=True,
         description="every percentile in [0, 1] and every quantile ordered",
+    ),
+    dg.AssetCheckSpec(
+        "model_applicability",
+        asset=ASSET,
+        description="the partition's shift from the model's training features (README, Applicability): "
+        "warns above max(0.2, 1.95 / sqrt(plays)), fails (error) above twice that",
     ),
     dg.AssetCheckSpec(
         "heldout_percentiles_uniform",
@@ -69,7 +78,7 @@ def play_scores(
         version_dir = accepted_version_dir(model_store.sbp_root)
     except ArtifactError as exc:
         raise dg.Failure(f"not scoring: {exc}") from exc
-    scores = score_partition(lake.root, version_dir, season, week)
+    scores, shift = score_and_measure(lake.root, version_dir, season, week)
     invalid = invalid_scores(scores)
     pictures = {}
     if scores.height:
@@ -84,7 +93,9 @@ def play_scores(
                 "plays_scored": scores.height,
                 **{f"mean_{c}": float(scores[c].mean()) if scores.height else None for c in MEAN_COLUMNS},
                 "heldout_plays": int(scores["heldout"].sum()),
-                "model_version": version_dir.name,
+                "model_version": version_name(version_dir),
+                "applicability": shift.shift,
+                "applicability_verdict": shift.verdict,
                 "preview": table_preview(scores.select(PREVIEW_COLUMNS)),
             }
         ),
@@ -95,8 +106,31 @@ def play_scores(
                 passed=invalid.is_empty(),
                 metadata=rounded({"plays": scores.height, "violations": invalid.height}),
             ),
-            uniformity_result(lake.root, version_dir.name),
+            applicability_result(f"{season}|{week}", shift),
+            uniformity_result(lake.root, version_name(version_dir)),
         ],
+    )
+
+
+def applicability_result(partition: str, shift: Applicability) -> dg.AssetCheckResult:
+    """``model_applicability``: passes within the warning limit; above it fails as a warning, above the
+    fail limit as an error; a version without a training profile fails as a warning (unknown)."""
+    severity = dg.AssetCheckSeverity.ERROR if shift.verdict == "fail" else dg.AssetCheckSeverity.WARN
+    return dg.AssetCheckResult(
+        check_name="model_applicability",
+        asset_key=ASSET,
+        passed=shift.verdict == "ok",
+        severity=severity,
+        description=None if shift.verdict == "ok" else applicability_warning(partition, shift),
+        metadata={
+            "shift": shift.shift if shift.shift is not None else "no training profile",
+            "verdict": shift.verdict,
+            "warn_limit": shift.warn_limit,
+            "fail_limit": shift.fail_limit,
+            "plays": shift.plays,
+            "unsupported_share": shift.unsupported_share,
+            "ks_by_feature": dg.MetadataValue.json(shift.ks_by_feature),
+        },
     )
 
 

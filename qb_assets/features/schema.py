@@ -87,6 +87,9 @@ STATIC_DEFAULTS = {
     "score_difference": 0,
     "games_remaining": 8,
 }
+# The situation a tracking-only source lacks (situation_known false, these take STATIC_DEFAULTS); the
+# yards to the end zone come from the tracking and games_remaining from the calendar, so stay known.
+SITUATION_FROM_PLAY_TABLE = ("down", "yards_to_go", "quarter", "half_seconds_remaining", "score_difference")
 # The execution model's derived inputs (target-defined); v1's DERIVED_INPUTS, unchanged.
 DERIVED_INPUTS = (
     "time_to_throw_s",

@@ -34,6 +34,7 @@ from qb_assets.features.schema import (
     KEYS,
     LABEL,
     MAX_FRAMES,
+    OFFENSE_SLOTS,
     PASSING_INPUTS,
     SLOTS,
     STATIC_INPUTS,
@@ -59,6 +60,9 @@ PER_PLAY_COLUMNS = [
 # Per-play arrays in the stored (passing) slot order; the loader reorders them with the tensor.
 SLOT_COLUMNS = ("slot_present", "slot_nfl_id")
 EXECUTION_SLOT_ORDER = "execution_slot_order"
+# Per play, added by the loader from ``slot_present``: the offensive and defensive players tracked (the
+# first OFFENSE_SLOTS slots are the offense in both slot orders); BDB 2021 tracks no linemen.
+TRACKED_COLUMNS = ("tracked_offense_players", "tracked_defense_players")
 _TENSOR_DTYPE = pl.Array(pl.Float32, (MAX_FRAMES, len(SLOTS), len(CHANNELS)))
 
 
@@ -236,7 +240,10 @@ def load_feature_arrays(
         static=frame.select(pl.col(c).cast(pl.Float32) for c in spec["static"]).to_numpy(),
         derived=frame.select(pl.col(c).cast(pl.Float32) for c in spec["derived"]).to_numpy(),
         label=frame[LABEL].cast(pl.Float32).to_numpy(),
-        plays=frame.drop("tensor", *SLOT_COLUMNS, EXECUTION_SLOT_ORDER),
+        plays=frame.drop("tensor", *SLOT_COLUMNS, EXECUTION_SLOT_ORDER).with_columns(
+            pl.Series(TRACKED_COLUMNS[0], slot_present[:, :OFFENSE_SLOTS].sum(axis=1).astype(np.int32)),
+            pl.Series(TRACKED_COLUMNS[1], slot_present[:, OFFENSE_SLOTS:].sum(axis=1).astype(np.int32)),
+        ),
         schema_hash=schema_hash(),
         inputs=inputs,
         static_columns=tuple(spec["static"]),

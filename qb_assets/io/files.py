@@ -13,7 +13,7 @@ import csv
 import io
 import re
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -35,10 +35,13 @@ class SourceError(Exception):
 
 @dataclass(frozen=True)
 class SourceFile:
-    """One file of a source. ``uri`` is what error messages name; ``stem`` has no table suffix."""
+    """One file of a source. ``uri`` is what error messages name; ``stem`` has no table suffix;
+    ``fingerprint`` changes when the file's content may have (size and ETag or modification time, from
+    the listing that found it)."""
 
     uri: str
     name: str
+    fingerprint: str = field(default="", compare=False)
 
     @property
     def stem(self) -> str:

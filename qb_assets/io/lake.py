@@ -1,7 +1,7 @@
 """The Parquet lake: Hive-style partitions ``LAKE/<table>/season=YYYY/week=W/``, published through one
 manifest per partition, after their checks (write-audit-publish).
 
-LAKE is a local folder or an ``s3://bucket/prefix`` (``io.lake_storage``). Layout::
+LAKE is a local folder or an ``s3://bucket/prefix`` (``io.storage``). Layout::
 
     LAKE/<table>/season=YYYY/week=W/part-<version>.parquet   immutable data, one file per table version
     LAKE/_manifests/season=YYYY/week=W/<table>+<table>.json  the partition's published version
@@ -46,8 +46,7 @@ from pathlib import Path
 
 import polars as pl
 
-from qb_assets.io.lake_storage import LakeStorage, open_storage
-from qb_assets.io.s3 import is_s3, storage_options
+from qb_assets.io.storage import Storage, is_remote, join_uri, open_storage
 
 MANIFESTS = "_manifests"
 STAGING_GRACE = timedelta(hours=1)
@@ -57,6 +56,8 @@ _VERSION = re.compile(r"(\d{8}T\d{12})Z-[0-9a-f]{8}")
 _MANIFEST_KEY = re.compile(r"season=(\d+)/week=(\d+)/([a-z0-9_+]+)\.json$")
 _LEGACY_NAME = re.compile(r"^(data\.parquet|\.data\.parquet\..*\.tmp)$")
 _READ_THREADS = 16
+_PARTITION = re.compile(r"/season=(\d+)/week=(\d+)/")
+_HIVE_SCHEMA = {"season": pl.Int32, "week": pl.Int32}
 
 
 class PartitionRejected(ValueError):
@@ -92,14 +93,14 @@ Verify = Callable[[PartitionVersion], Iterable[str]]
 
 def partition_dir(lake: str | Path, table: str, season: int, week: int) -> Path | str:
     """The folder (or S3 prefix) holding ``table``'s files for one partition."""
-    if is_s3(lake):
-        return f"{str(lake).rstrip('/')}/{table}/season={season}/week={week}"
+    if is_remote(lake):
+        return join_uri(lake, table, f"season={season}", f"week={week}")
     return Path(lake) / table / f"season={season}" / f"week={week}"
 
 
 def _uri(lake: str | Path, key: str) -> str:
     """The local path or s3:// URI of ``key`` (relative to the lake root)."""
-    return f"{str(lake).rstrip('/')}/{key}" if is_s3(lake) else str(Path(lake) / key)
+    return join_uri(lake, key)
 
 
 def _partition_prefix(table: str, season: int, week: int) -> str:
@@ -178,7 +179,7 @@ def write_partition(lake: str | Path, table: str, season: int, week: int, frame:
     return publish_partition(lake, season, week, {table: frame}).uri(table)
 
 
-def _commit(storage: LakeStorage, staged: PartitionVersion) -> dict:
+def _commit(storage: Storage, staged: PartitionVersion) -> dict:
     """Replace the partition's manifest with one naming ``staged``; returns the one it replaced."""
     key = _manifest_key(staged.season, staged.week, staged.files)
     previous = _load_manifest(storage, key)
@@ -189,11 +190,11 @@ def _commit(storage: LakeStorage, staged: PartitionVersion) -> dict:
         "published_at": datetime.now(UTC).isoformat(),
         "tables": {table: {"file": file} for table, file in staged.files.items()},
     }
-    storage.put_atomic(key, json.dumps(manifest, indent=2).encode(), staged.version)
+    storage.put_atomic(key, json.dumps(manifest, indent=2).encode())
     return previous or {}
 
 
-def _clean_up(storage: LakeStorage, published: PartitionVersion, previous: dict) -> None:
+def _clean_up(storage: Storage, published: PartitionVersion, previous: dict) -> None:
     """Delete what no reader follows any more: the files ``previous`` named, stale staged files and
     temporaries in the published tables' partition folders and the manifest folder."""
     season, week = published.season, published.week
@@ -220,7 +221,7 @@ def _clean_up(storage: LakeStorage, published: PartitionVersion, previous: dict)
 # --- reading --------------------------------------------------------------------------------------------
 
 
-def _manifest_index(storage: LakeStorage) -> list[tuple[int, int, frozenset[str], str]]:
+def _manifest_index(storage: Storage) -> list[tuple[int, int, frozenset[str], str]]:
     """(season, week, tables, key) of every manifest: one listing, no manifest is read."""
     index = []
     for key in storage.list(f"{MANIFESTS}/"):
@@ -231,14 +232,13 @@ def _manifest_index(storage: LakeStorage) -> list[tuple[int, int, frozenset[str]
     return index
 
 
-def _partition_manifest_keys(storage: LakeStorage, season: int, week: int) -> list[str]:
+def _partition_manifest_keys(storage: Storage, season: int, week: int) -> list[str]:
     prefix = f"{MANIFESTS}/season={season}/week={week}/"
     return [key for key in storage.list(prefix) if _MANIFEST_KEY.search(key)]
 
 
-def _load_manifest(storage: LakeStorage, key: str) -> dict | None:
-    data = storage.get(key)
-    return None if data is None else json.loads(data)
+def _load_manifest(storage: Storage, key: str) -> dict | None:
+    return storage.read_json(key)
 
 
 def list_partitions(lake: str | Path, table: str) -> list[tuple[int, int]]:
@@ -308,9 +308,18 @@ def scan_table(
 
 
 def _scan(lake: str | Path, files: list[str]) -> pl.LazyFrame:
-    return pl.scan_parquet(
-        files,
-        hive_partitioning=True,
-        hive_schema={"season": pl.Int32, "week": pl.Int32},
-        storage_options=storage_options() if is_s3(lake) else None,
-    )
+    """The files as one lazy frame with ``season`` and ``week`` from their partition folders. Local files
+    are scanned by Polars itself; objects are read through the storage layer's file objects (one S3
+    client, its retries), whose partition columns are added the same way Hive partitioning would."""
+    if not is_remote(lake):
+        return pl.scan_parquet(files, hive_partitioning=True, hive_schema=_HIVE_SCHEMA)
+    fs = open_storage(lake).fs
+    frames = []
+    for uri in files:
+        season, week = _PARTITION.search(uri).groups()
+        frames.append(
+            pl.scan_parquet(fs.open(uri, "rb")).with_columns(
+                pl.lit(int(season), pl.Int32).alias("season"), pl.lit(int(week), pl.Int32).alias("week")
+            )
+        )
+    return pl.concat(frames, how="vertical")

@@ -18,7 +18,7 @@ import polars as pl
 
 from qb_assets.common.progress import Progress
 from qb_assets.features.store import training_data
-from qb_assets.model.store import BASELINES_DIR, play_splits
+from qb_assets.model.store import BASELINES_DIR, local_version_dir, location, play_splits, stored_folder
 from qb_assets.model.training import MODEL_INPUTS, model_dir
 
 # (test plays with game_id and play_id, integer-yard grid (G,)) -> true probabilities (N, G).
@@ -55,11 +55,12 @@ def evaluate_model(
     from ml.evaluate import YARD_GRID  # noqa: PLC0415
 
     oracles = oracles or {}
-    baselines_dir = Path(baselines_dir) if baselines_dir is not None else Path(version_dir) / BASELINES_DIR
+    stored = baselines_dir if baselines_dir is not None else location(version_dir, BASELINES_DIR)
+    baselines_dir = stored_folder(stored)  # a local folder; None when none is stored
     missing = None
-    if with_baselines and not baselines_dir.is_dir():
+    if with_baselines and baselines_dir is None:
         missing = (
-            f"no stored baselines in {baselines_dir}: the models are evaluated alone (train them with "
+            f"no stored baselines in {stored}: the models are evaluated alone (train them with "
             "`qb-score train --baselines` or materialize the baseline_models asset)"
         )
         if progress:
@@ -69,7 +70,7 @@ def evaluate_model(
     for name in MODEL_INPUTS:
         data, plays = training_data(lake, inputs=MODEL_INPUTS[name])
         model, config, records[name] = load_artifact(
-            model_dir(version_dir, name), data.meta["feature_schema_hash"]
+            model_dir(local_version_dir(version_dir), name), data.meta["feature_schema_hash"]
         )
         split = play_splits(version_dir, plays["game_id"])
         test_plays = plays.filter(pl.Series(split == "test"))

@@ -23,9 +23,11 @@ from qb_assets.model.store import (
     DEFAULT_KEEP_VERSIONS,
     SPLIT_FILE,
     accepted_record,
+    local_version_dir,
     promote,
     publish_version,
     split_table,
+    version_name,
     write_evaluation,
 )
 
@@ -40,7 +42,7 @@ def model_mode(version_dir) -> str:
     """ "situation" for a situation-only version, "tracking" for the passing + execution models."""
     from ml.artifacts import artifact_record  # noqa: PLC0415 - torch only when a model is involved
 
-    return artifact_record(version_dir)["data"].get("mode", MODE_TRACKING)
+    return artifact_record(local_version_dir(version_dir))["data"].get("mode", MODE_TRACKING)
 
 
 def situation_split(plays: pl.DataFrame, train_seasons: list[int], config) -> np.ndarray:
@@ -105,9 +107,11 @@ def train_situation_model(
 
     version_dir, pruned = publish_version(model_root, fill, keep_versions)
     if progress:
-        progress(f"model version {version_dir.name} in {version_dir}; older versions pruned: {pruned}")
+        progress(
+            f"model version {version_name(version_dir)} in {version_dir}; older versions pruned: {pruned}"
+        )
     return {
-        "model_version": version_dir.name,
+        "model_version": version_name(version_dir),
         "model_dir": str(version_dir),
         "model_root": str(model_root),
         "mode": MODE_SITUATION,

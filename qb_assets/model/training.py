@@ -16,37 +16,65 @@ weights. The baselines, the evaluation (``model.evaluation``) and scoring use ex
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from qb_assets.common.progress import Progress
-from qb_assets.features.schema import MIRROR_SIGN_CHANNELS, schema_hash
+from qb_assets.features.schema import (
+    MIRROR_SIGN_CHANNELS,
+    SITUATION_FROM_PLAY_TABLE,
+    STATIC_DEFAULTS,
+    STATIC_INPUTS,
+    schema_hash,
+)
 from qb_assets.features.store import training_data
+from qb_assets.io.storage import open_storage
+from qb_assets.model.applicability import training_profile, write_profile
 from qb_assets.model.store import (
     BASELINES_DIR,
     DEFAULT_KEEP_VERSIONS,
     SPLIT_FILE,
+    local_version_dir,
+    location,
     play_splits,
     publish_folder,
     publish_version,
     split_table,
+    version_name,
 )
 
 SPLITS = ("train", "validation", "test")
 # The two models of a version: the input set each reads and its folder inside the version.
 MODEL_INPUTS = {"passing": "passing", "execution": "execution"}
 MODEL_FOLDERS = {"passing": ".", "execution": "execution"}
+# The share of training plays whose situation is masked at random (README, "The model"): they read what a
+# tracking-only source gives, situation_known false and the documented defaults.
+SITUATION_MASK_SHARE = 0.25
+
+
+def situation_mask() -> dict[str, tuple]:
+    """TrainConfig's mask fields for the situation a tracking-only source lacks: the tabular columns
+    (both input sets start with ``STATIC_INPUTS``) and the values such a source's features carry."""
+    masked = (*SITUATION_FROM_PLAY_TABLE, "situation_known")
+    values = {**STATIC_DEFAULTS, "situation_known": 0}
+    return {
+        "mask_columns": tuple(STATIC_INPUTS.index(c) for c in masked),
+        "mask_values": tuple(float(values[c]) for c in masked),
+    }
 
 
 def train_config(**overrides):
     """The project's ``ml.config.TrainConfig``: plays may be mirrored across the long axis (the feature
-    schema's sign channels); ``overrides`` set any other field (epochs, device, seed, test_weeks, ...)."""
+    schema's sign channels) and have their situation masked (``SITUATION_MASK_SHARE``, ``situation_mask``);
+    ``overrides`` set any other field (epochs, device, seed, test_weeks, mask_share, ...)."""
     from ml.config import TrainConfig  # noqa: PLC0415 - torch only when a model is involved
 
-    return replace(TrainConfig(mirror_channels=MIRROR_SIGN_CHANNELS), **overrides)
+    base = TrainConfig(
+        mirror_channels=MIRROR_SIGN_CHANNELS, mask_share=SITUATION_MASK_SHARE, **situation_mask()
+    )
+    return replace(base, **overrides)
 
 
 def model_dir(version_dir: str | Path, model: str) -> Path:
@@ -82,6 +110,7 @@ def _fit_one(lake: str, model: str, config, progress: Progress | None) -> dict:
         "meta": {**data.meta, "split_plays": counts},
         "metrics": {"test": test, "split_plays": counts, "history": history},
         "split": split_table(plays["game_id"], split),
+        "profile": training_profile(plays, config.mask_share),
     }
 
 
@@ -117,13 +146,16 @@ def train_model(
                 version=version,
             )
         fitted["passing"]["split"].write_parquet(folder / SPLIT_FILE)
+        write_profile(folder, fitted["passing"]["profile"])
 
     version_dir, pruned = publish_version(model_root, fill, keep_versions)
     if progress:
-        progress(f"model version {version_dir.name} in {version_dir}; older versions pruned: {pruned}")
+        progress(
+            f"model version {version_name(version_dir)} in {version_dir}; older versions pruned: {pruned}"
+        )
     history = {name: result["metrics"]["history"] for name, result in fitted.items()}
     return {
-        "model_version": version_dir.name,
+        "model_version": version_name(version_dir),
         "model_dir": str(version_dir),
         "model_root": str(model_root),
         "versions_pruned": pruned,
@@ -144,10 +176,11 @@ def train_baseline_models(lake: str, version_dir: str | Path, progress: Progress
     from ml.compare import train_baselines  # noqa: PLC0415
 
     data, plays = training_data(lake, inputs=MODEL_INPUTS["passing"])
-    _, config, _ = load_artifact(model_dir(version_dir, "passing"), data.meta["feature_schema_hash"])
+    artifact = model_dir(local_version_dir(version_dir), "passing")
+    _, config, _ = load_artifact(artifact, data.meta["feature_schema_hash"])
     baselines = train_baselines(data, play_splits(version_dir, plays["game_id"]), config, progress)
     target = publish_folder(
-        Path(version_dir) / BASELINES_DIR, lambda folder: baselines.save(folder, config, data.meta)
+        location(version_dir, BASELINES_DIR), lambda folder: baselines.save(folder, config, data.meta)
     )
     return {"baselines_dir": str(target), "trees_rounds": int(baselines.trees.best_iteration or 0)}
 
@@ -165,6 +198,5 @@ def write_training_manifest(lake: str, models_root: str | Path, **overrides) -> 
     data, _ = training_data(lake)
     counts = split_counts(config_split(data, train_config(**overrides)))
     manifest = {**{k: v for k, v in data.meta.items() if k != "feature_schema"}, "split_plays": counts}
-    Path(models_root).mkdir(parents=True, exist_ok=True)
-    (Path(models_root) / "training_set.json").write_text(json.dumps(manifest, indent=2))
+    open_storage(models_root).write_json("training_set.json", manifest)
     return manifest

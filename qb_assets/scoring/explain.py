@@ -83,7 +83,7 @@ def explain_picture(
     from ml.score import capped_scores, decision_values  # noqa: PLC0415
 
     season, week = find_play_partition(lake, game_id, play_id)
-    predictions, plays = partition_predictions(lake, Path(version_dir), (season, week))
+    predictions, plays = partition_predictions(lake, version_dir, (season, week))
     row = int(np.flatnonzero(((plays["game_id"] == game_id) & (plays["play_id"] == play_id)).to_numpy())[0])
     play = plays.row(row, named=True)
     grid = torch.as_tensor(YARD_GRID, dtype=torch.float32)

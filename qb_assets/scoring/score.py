@@ -27,7 +27,8 @@ from qb_assets.common.progress import Progress
 from qb_assets.features.store import FEATURES_TABLE, training_data
 from qb_assets.ingest.season_calendar import season_from_game_id
 from qb_assets.io import lake as lake_io
-from qb_assets.model.store import UNSEEN, game_splits, is_heldout, play_splits
+from qb_assets.model.applicability import Applicability, applicability, read_profile
+from qb_assets.model.store import UNSEEN, game_splits, is_heldout, local_version_dir, play_splits
 from qb_assets.model.training import MODEL_INPUTS, model_dir
 
 PLAY_SCORES_TABLE = "play_scores"
@@ -57,14 +58,18 @@ ANALYSIS_COLUMNS = [
 ]
 
 
-def partition_predictions(lake: str, version_dir: Path, key: tuple[int, int]) -> tuple[dict, pl.DataFrame]:
-    """Each model's (capped distribution, record) for one feature partition, and its plays."""
+def partition_predictions(
+    lake: str, version_dir: str | Path, key: tuple[int, int]
+) -> tuple[dict, pl.DataFrame]:
+    """Each model's (capped distribution, record) for one feature partition, and its plays (the version
+    read from a local copy when it is stored on S3)."""
     import torch  # noqa: PLC0415 - torch only when scoring
 
     from ml.artifacts import load_artifact  # noqa: PLC0415
     from ml.inference import to_tensors  # noqa: PLC0415
     from ml.score import capped_predictions  # noqa: PLC0415
 
+    version_dir = local_version_dir(version_dir)
     predictions = {}
     for name in MODEL_INPUTS:
         data, plays = training_data(lake, [key], inputs=MODEL_INPUTS[name])
@@ -77,13 +82,22 @@ def partition_predictions(lake: str, version_dir: Path, key: tuple[int, int]) ->
 def score_partition(lake: str, version_dir: str | Path, season: int, week: int) -> pl.DataFrame:
     """Score one feature partition with the model version in ``version_dir`` (its passing and execution
     models) and write it; returns the scores. ``heldout`` comes from the version's game -> split table,
-    not from this week's games.
+    not from this week's games; ``applicability`` is the partition's shift from the version's training
+    features (``model.applicability``), one value for the partition.
 
     Refuses an artifact whose feature schema hash differs from the features' (``ArtifactError``)."""
+    return score_and_measure(lake, version_dir, season, week)[0]
+
+
+def score_and_measure(
+    lake: str, version_dir: str | Path, season: int, week: int
+) -> tuple[pl.DataFrame, Applicability]:
+    """``score_partition``'s scores and the partition's applicability record."""
     from ml.score import capped_scores, decision_values  # noqa: PLC0415 - torch only when scoring
 
-    version_dir = Path(version_dir)
+    version_dir = local_version_dir(version_dir)
     predictions, plays = partition_predictions(lake, version_dir, (season, week))
+    shift = applicability(read_profile(version_dir), plays)
     yards = plays["yards_gained"].to_numpy()
     intercepted = (plays["pass_result"] == "IN").to_numpy()
     passing = capped_scores(predictions["passing"][0], yards, intercepted)
@@ -108,8 +122,9 @@ def score_partition(lake: str, version_dir: str | Path, season: int, week: int) 
         pl.lit(TRACKING_SOURCE).alias("source"),
     )
     frame = frame.join(_expected_points(lake, season, week), on=["game_id", "play_id"], how="left")
+    frame = frame.with_columns(pl.lit(shift.shift, dtype=pl.Float64).alias("applicability"))
     lake_io.write_partition(lake, PLAY_SCORES_TABLE, season, week, frame)
-    return frame
+    return frame, shift
 
 
 def fitted_seasons(version_dir: str | Path) -> set[int]:
@@ -138,17 +153,37 @@ def score_lake(
 ) -> dict:
     """Score every feature partition (or the given ones)."""
     keys = list(partitions) if partitions is not None else lake_io.list_partitions(lake, FEATURES_TABLE)
-    started, scored = time.perf_counter(), 0
+    started, scored, shifts = time.perf_counter(), 0, {}
     for index, (season, week) in enumerate(keys, 1):
-        frame = score_partition(lake, model_dir, season, week)
+        frame, shift = score_and_measure(lake, model_dir, season, week)
         scored += frame.height
+        shifts[f"{season}|{week}"] = shift
         if progress:
             progress(f"[{index}/{len(keys)}] season {season} week {week}: {frame.height} plays scored")
     return {
         "plays_scored": scored,
         "partitions": len(keys),
+        "applicability": {key: shift.as_dict() for key, shift in shifts.items()},
+        "applicability_warnings": [
+            applicability_warning(key, shift) for key, shift in shifts.items() if shift.verdict != "ok"
+        ],
         "seconds": round(time.perf_counter() - started, 2),
     }
+
+
+def applicability_warning(partition: str, shift: Applicability) -> str:
+    """One line saying that (and how far) partition ``season|week`` is outside what the model learned."""
+    season, week = partition.split("|")
+    where = f"season {season} week {week}"
+    if shift.verdict == "unknown":
+        return f"{where}: the model version records no training profile; applicability unknown (retrain)"
+    worst = max(shift.ks_by_feature.items(), key=lambda item: item[1], default=("-", 0.0))
+    level = "far outside" if shift.verdict == "fail" else "outside"
+    return (
+        f"{where}: scored {level} what the model learned: shift {shift.shift:.2f} (warn above "
+        f"{shift.warn_limit:.2f}, fail above {shift.fail_limit:.2f}); {shift.unsupported_share:.0%} of "
+        f"the plays in a context it barely saw; largest feature KS {worst[1]:.2f} ({worst[0]})"
+    )
 
 
 def invalid_scores(scores: pl.DataFrame) -> pl.DataFrame:

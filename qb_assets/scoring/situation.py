@@ -25,7 +25,7 @@ from qb_assets.features.situation import situation_attempts, situation_schema_ha
 from qb_assets.ingest.pbp_ingest import pbp_partitions
 from qb_assets.ingest.pbp_plays import SOURCE
 from qb_assets.io import lake as lake_io
-from qb_assets.model.store import is_heldout, play_splits
+from qb_assets.model.store import is_heldout, local_version_dir, play_splits
 from qb_assets.scoring.score import PLAY_COLUMNS, PLAY_SCORES_TABLE, fitted_seasons
 
 DEEP_AIR_YARDS = 20
@@ -40,6 +40,7 @@ ABSENT_COLUMNS = {
     "decision_value": pl.Float64,
     "execution_cdf_lower": pl.Float64,
     "execution_cdf_upper": pl.Float64,
+    "applicability": pl.Float64,  # no tracking read: no shift measured
 }
 
 
@@ -89,7 +90,7 @@ def situation_scores(plays: pl.DataFrame, version_dir: str | Path) -> pl.DataFra
     from ml.inference import to_tensors  # noqa: PLC0415
     from ml.score import capped_predictions, capped_scores  # noqa: PLC0415
 
-    version_dir = Path(version_dir)
+    version_dir = local_version_dir(version_dir)
     data = situation_training_data(plays)
     model, config, record = load_artifact(version_dir, situation_schema_hash())
     tensors = to_tensors(data, np.arange(len(data.label)), torch.device("cpu"))

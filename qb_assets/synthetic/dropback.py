@@ -26,7 +26,10 @@ def _sacked_qb(  # noqa: PLR0917 (array plumbing: arguments follow the pipeline 
     spot = np.clip(qx[:, QB] + rng.normal(-0.5, 2.7, n), px[:, QB] - reach, px[:, QB] + reach)
     sack_yd = np.clip(np.round(spot - los_x), -(los_x - OWN_GOAL_LINE_X - 1.0), 0.0)
     down_x = los_x + sack_yd + rng.uniform(-0.3, 0.3, n)
-    down_y = np.clip(qy[:, QB] + rng.normal(0.0, 1.5, n), 2.0, FIELD_WIDTH_YD - 2.0)
+    # Across the field within half that reach (the path's peak speed then stays under MAX_SPEED): a QB
+    # rolling out (pocket.qb_release_move) goes down near his line of drift, not where his roll led.
+    down_y = np.clip(qy[:, QB] + rng.normal(0.0, 1.5, n), py[:, QB] - reach / 2, py[:, QB] + reach / 2)
+    down_y = np.clip(down_y, 2.0, FIELD_WIDTH_YD - 2.0)
     t = frame_times(n, n_frames)[..., 0]
     dur = ((f_ev - f_drift) * FRAME_SECONDS)[:, None]
     u = (t - ((f_drift - SNAP_INDEX) * FRAME_SECONDS)[:, None]) / dur

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from qb_assets.synthetic.league import League, kickoff_utc
+from qb_assets.synthetic.league import FRONT_34_TEAMS, TEAMS, League, kickoff_utc
 from qb_assets.synthetic.motion import (
     BLOCK_ROUTE,
     COVERAGE_IS_MAN,
@@ -38,6 +38,10 @@ MEAN_DROPBACKS_PER_GAME = 70
 # Depth-chart picks per slot. Offense: QB, LT, LG, C, RG, RT, wide A, wide B, slot, TE, RB.
 _OL = [0, 2, 4, 3, 1]  # T1, G1, C1, G2, T2 in the OL depth list [T, T, G, G, C, C]
 _DL = [[0, 3, 4, 1], [2, 3, 5, 1]]  # DE1 DT1 DT2 DE2, or a rotation with DE3 and DT3
+# A 3-4 club's rotation (its pass-rush package, half its snaps) puts a third edge rusher (DE3, listed
+# as an OLB) inside: DE1 DE3 DT2 DE2.
+_DL_34 = [[0, 3, 4, 1], [0, 2, 4, 1]]
+ROTATION_SHARE, ROTATION_SHARE_34 = 0.3, 0.5
 PERSONNEL_O = ("1 RB, 1 TE, 3 WR", "1 RB, 2 TE, 2 WR")
 PERSONNEL_D = ("4 DL, 2 LB, 5 DB", "4 DL, 3 LB, 4 DB")
 
@@ -69,13 +73,14 @@ def _offense_table(league: League, team: int, qb_rank: int) -> np.ndarray:
 def _defense_table(league: League, team: int) -> np.ndarray:
     """(4, 11) lineups: nickel/base x DL rotation. Back seven: CB, CB, nickel or LB3, ILB, OLB, FS, SS."""
     d = league.depth
+    fronts = _DL_34 if TEAMS[team] in FRONT_34_TEAMS else _DL
     out = []
     for base in (False, True):
         for rot in (0, 1):
             third = d[(team, "LB")][1] if base else d[(team, "CB")][2]
             out.append(
                 [
-                    *d[(team, "DL")][_DL[rot]],
+                    *d[(team, "DL")][fronts[rot]],
                     d[(team, "CB")][0],
                     d[(team, "CB")][1],
                     third,
@@ -97,8 +102,9 @@ def lineups(rng: np.random.Generator, league: League, home: int, visitor: int, o
     twelve = rng.random(n) < 0.25
     o_var = 4 * twelve + 2 * (rng.random(n) < 0.3) + (rng.random(n) < 0.5)
     base = rng.random(n) < 0.35
-    d_var = 2 * base + (rng.random(n) < 0.3)
     o_team = np.where(offense_home, 0, 1)
+    defense_34 = np.isin(np.array([TEAMS[visitor], TEAMS[home]])[o_team], FRONT_34_TEAMS)
+    d_var = 2 * base + (rng.random(n) < np.where(defense_34, ROTATION_SHARE_34, ROTATION_SHARE))
     ids = np.concatenate([off[o_team, o_var], dfn[1 - o_team, d_var]], axis=1)
     return ids, twelve, base
 
@@ -158,7 +164,15 @@ def simulate_plays(rng: np.random.Generator, league: League, game: dict) -> Simu
     clock = draw_clock(rng, setup[2], sk["rush"], sk["block"])
     clock["f_event"] = to_frame(clock["t_event"])
     design = design_plays(
-        rng, sit["los_x"], sit["ball_y"], N_FRAMES, sk, setup, clock["t_hit"], clock["winner"]
+        rng,
+        sit["los_x"],
+        sit["ball_y"],
+        N_FRAMES,
+        sk,
+        setup,
+        clock["t_hit"],
+        clock["winner"],
+        clock["t_event"],
     )
     feat_all = release_features(design.x, design.y, clock["f_event"], sit["los_x"])
     qb = {k: sk[k] for k in ("accuracy", "decision", "arm")}

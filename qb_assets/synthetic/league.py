@@ -49,6 +49,8 @@ TEAMS: tuple[str, ...] = tuple(
     ]
 )
 
+# Clubs whose base front is a 3-4 (every other club): their edge rushers are listed as OLB.
+FRONT_34_TEAMS = TEAMS[::2]
 # Roster template per club: (role, official position, count). Order inside a role is the depth chart.
 ROSTER: tuple[tuple[str, str, int], ...] = (
     ("QB", "QB", 2),
@@ -213,7 +215,15 @@ def build_league(rng: np.random.Generator) -> League:
                 )
                 skill_rows.append(skills)
                 depth.setdefault((team_index, role), []).append(nfl_id)
-    players = pl.DataFrame(rows)
+    # Clubs with a 3-4 front list their edge rushers (the DE role) as outside linebackers, as real
+    # rosters do; BDB 2021 tracks them (it tracks no DE, DT or NT), so they count as tracked pass rushers.
+    edge_as_olb = pl.col("team").is_in(FRONT_34_TEAMS) & (pl.col("officialPosition") == "DE")
+    players = pl.DataFrame(rows).with_columns(
+        pl.when(edge_as_olb)
+        .then(pl.lit("OLB"))
+        .otherwise(pl.col("officialPosition"))
+        .alias("officialPosition")
+    )
     skills = np.vstack(skill_rows)
     # Standardize the starting QBs' skills so the league's QB spread does not hinge on 32 draws.
     starters = ((players["role"] == "QB") & (players["depth_rank"] == 0)).to_numpy()

@@ -16,9 +16,18 @@ import numpy as np
 from scipy.special import expit
 
 from qb_assets.ingest.schema import FIELD_WIDTH_YD, FRAME_SECONDS
+from qb_assets.synthetic.kinematics import (
+    N_PLAYERS,
+    SNAP_INDEX,
+    clamp_speed,
+    decelerate,
+    frame_times,
+    hermite,
+    smoothstep,
+)
+from qb_assets.synthetic.pocket import pass_set, qb_drop, qb_release_move
 
-N_PLAYERS = 22
-SNAP_INDEX = 10  # frame index of ball_snap (frameId 11)
+__all__ = ["N_PLAYERS", "SNAP_INDEX", "clamp_speed", "decelerate", "frame_times", "hermite", "smoothstep"]
 QB, OL, REC, DL, BACK = 0, slice(1, 6), slice(6, 11), slice(11, 15), slice(15, 22)
 N_REC = 5
 # Route library: (outside angle of the stem [deg], stem length range [yd], outside angle after the break,
@@ -33,10 +42,11 @@ ROUTES: dict[str, tuple[float, tuple[float, float], float, float, bool, float]] 
     "POST": (0.0, (10.0, 14.0), -40.0, np.inf, False, 1.5),
     "CORNER": (0.0, (10.0, 12.0), 45.0, np.inf, False, 1.6),
     "CROSS": (0.0, (2.0, 8.0), -75.0, np.inf, False, 2.3),
-    "FLAT": (60.0, (2.0, 3.0), 88.0, np.inf, False, 3.2),
+    "FLAT": (60.0, (2.0, 3.0), 88.0, 5.0, True, 3.2),
     "SCREEN": (115.0, (2.5, 4.0), 100.0, 0.5, True, 3.8),
     "ANGLE": (70.0, (2.5, 3.5), -60.0, np.inf, False, 2.6),
     "WHEEL": (80.0, (4.0, 6.0), 0.0, np.inf, False, 1.9),
+    "CHECK": (35.0, (1.5, 2.5), 75.0, 2.0, True, 3.4),  # a back's checkdown: settles underneath
     "BLOCK": (0.0, (0.5, 1.5), 0.0, 0.0, True, 1.0),  # stays in to protect: never a target
 }
 ROUTE_NAMES = tuple(ROUTES)
@@ -44,13 +54,13 @@ BLOCK_ROUTE = ROUTE_NAMES.index("BLOCK")
 # Route mix per receiver slot (wide A, wide B, slot, TE, RB), as probabilities over ROUTE_NAMES.
 _MIX = {
     "wide": {"GO": 14, "HITCH": 13, "CURL": 9, "OUT": 12, "IN": 12, "SLANT": 10, "POST": 8, "CORNER": 6,
-             "CROSS": 6, "SCREEN": 5, "FLAT": 0, "ANGLE": 0, "WHEEL": 0, "BLOCK": 0},
+             "CROSS": 6, "SCREEN": 5, "FLAT": 0, "ANGLE": 0, "WHEEL": 0, "CHECK": 0, "BLOCK": 0},
     "slot": {"GO": 6, "HITCH": 12, "CURL": 8, "OUT": 12, "IN": 12, "SLANT": 10, "POST": 6, "CORNER": 6,
-             "CROSS": 16, "SCREEN": 5, "FLAT": 7, "ANGLE": 0, "WHEEL": 0, "BLOCK": 0},
+             "CROSS": 16, "SCREEN": 5, "FLAT": 7, "ANGLE": 0, "WHEEL": 0, "CHECK": 0, "BLOCK": 0},
     "te": {"GO": 4, "HITCH": 14, "CURL": 8, "OUT": 10, "IN": 8, "SLANT": 4, "POST": 4, "CORNER": 6,
-           "CROSS": 18, "SCREEN": 3, "FLAT": 21, "ANGLE": 0, "WHEEL": 0, "BLOCK": 35},
+           "CROSS": 8, "SCREEN": 3, "FLAT": 16, "ANGLE": 0, "WHEEL": 0, "CHECK": 16, "BLOCK": 35},
     "rb": {"GO": 0, "HITCH": 0, "CURL": 0, "OUT": 0, "IN": 0, "SLANT": 0, "POST": 0, "CORNER": 0,
-           "CROSS": 22, "SCREEN": 10, "FLAT": 38, "ANGLE": 14, "WHEEL": 6, "BLOCK": 80},
+           "CROSS": 10, "SCREEN": 10, "FLAT": 26, "ANGLE": 12, "WHEEL": 4, "CHECK": 36, "BLOCK": 55},
 }  # fmt: skip
 ROUTE_MIX = np.array(
     [[_MIX[k][r] for r in ROUTE_NAMES] for k in ("wide", "wide", "slot", "te", "rb")], dtype=float
@@ -62,44 +72,26 @@ COVERAGE_SHARE = np.array([0.03, 0.27, 0.14, 0.33, 0.14, 0.05, 0.04])
 SINGLE_HIGH = np.array([False, True, False, True, False, False, False])
 
 
+# A settled receiver keeps working back to the ball, a blocker shuffles: their speed (yd/s) after the
+# route's end, drawn per receiver. Real receivers at the release (2018 sample): median 5.6 yd/s, 10% below
+# 2.3.
+SETTLED_SPEED_YD_S = (2.5, 4.5)
+BLOCKER_SPEED_YD_S = (1.2, 2.8)
+# Top running speed per receiver slot (wide A, wide B, slot, TE, RB) before his route skill and noise,
+# capped at 9 yd/s: real receivers at the release run 6.9 yd/s at the 75th percentile, 8.2 at the 95th
+# (targets: median 5.95; the generated 6.2, its 32-game KS 0.16).
+RECEIVER_TOP_SPEED_YD_S = np.array([7.6, 7.6, 7.3, 6.4, 6.4])
+# Separation the covering defender settles at, relative to the route's median (zone shells give more),
+# log-normal with SD SEPARATION_SPREAD; SEPARATION_PLAY_SHARE of its variance is common to the play's
+# receivers (the coverage call beats or loses to the concept as a whole), so some plays leave every
+# option tight and the QB has to throw into coverage, as real QBs do (a quarter of the real game's
+# targets have a defender within 2 yd at the release). SEPARATION_SCALE 0.75 holds the generated
+# completion rate near the real 63% under the truth's fixed completion model (at 1.0: 67%); the real
+# game's target separation sits a little higher (median 4.0 yd against 3.1, KS 0.18 at 32 games).
+SEPARATION_SCALE, ZONE_SEPARATION_SCALE, SEPARATION_SPREAD = 0.75, 1.4, 1.0
+SEPARATION_PLAY_SHARE = 0.85
 BEAT_LEAD_S = 1.2  # the winning rusher sheds his block this long before he reaches the QB
 MAX_SPEED_YD_S = 10.5
-
-
-def clamp_speed(x: np.ndarray, y: np.ndarray, who: np.ndarray, vmax: float) -> tuple[np.ndarray, np.ndarray]:
-    """Re-integrate the paths of players in `who` ((22,) or (P, 22)) with each frame's step capped at
-    vmax: vectorized over frames by a cumulative sum (a capped player falls a little behind his path)."""
-    dx, dy = np.diff(x, axis=1), np.diff(y, axis=1)
-    scale = np.minimum(1.0, vmax * FRAME_SECONDS / np.maximum(np.hypot(dx, dy), 1e-9))
-    cx = np.concatenate([x[:, :1], x[:, :1] + np.cumsum(dx * scale, axis=1)], axis=1)
-    cy = np.concatenate([y[:, :1], y[:, :1] + np.cumsum(dy * scale, axis=1)], axis=1)
-    mask = who[None, None, :] if who.ndim == 1 else who[:, None, :]
-    return np.where(mask, cx, x), np.where(mask, cy, y)
-
-
-def smoothstep(u: np.ndarray) -> np.ndarray:
-    u = np.clip(u, 0.0, 1.0)
-    return u * u * (3.0 - 2.0 * u)
-
-
-def hermite(  # noqa: PLR0917 (array plumbing: arguments follow the pipeline order)
-    p0: np.ndarray, v0: np.ndarray, p1: np.ndarray, v1: np.ndarray, u: np.ndarray, dur: np.ndarray
-):
-    """Cubic Hermite position at normalized time u in [0, 1] (clipped) over `dur` seconds."""
-    u = np.clip(u, 0.0, 1.0)
-    u2, u3 = u * u, u * u * u
-    return (
-        (2 * u3 - 3 * u2 + 1) * p0
-        + (u3 - 2 * u2 + u) * dur * v0
-        + (-2 * u3 + 3 * u2) * p1
-        + (u3 - u2) * dur * v1
-    )
-
-
-def decelerate(pos: np.ndarray, vel: np.ndarray, t_from: np.ndarray, t: np.ndarray, tau_s: float = 0.6):
-    """Coast from (pos, vel) at time t_from, speed decaying with time constant tau_s (closed form)."""
-    dt = np.maximum(t - t_from, 0.0)
-    return pos + vel * tau_s * (1.0 - np.exp(-dt / tau_s))
 
 
 @dataclass
@@ -116,15 +108,12 @@ class Design:
     qb_set_y: np.ndarray
 
 
-def frame_times(n_plays: int, n_frames: int) -> np.ndarray:
-    """Seconds since the snap of every frame index, shape (1, F, 1) for broadcasting."""
-    return ((np.arange(n_frames) - SNAP_INDEX) * FRAME_SECONDS).reshape(1, n_frames, 1)
-
-
 def _route_paths(  # noqa: PLR0917 (array plumbing: arguments follow the pipeline order)
     rng, x0, y0, ball_y, route, speed_max, t
 ):
-    """Integrate each receiver's heading along his route: (P, F, 5) x and y."""
+    """Integrate each receiver's heading along his route: (P, F, 5) x and y. A receiver who settles
+    (hitch, curl, screen, a blocker) keeps working at a jog (``SETTLED_SPEED_YD_S``), as real
+    receivers do: few stand still when the ball comes out."""
     n = x0.shape[0]
     spec = [ROUTES[name] for name in ROUTE_NAMES]
     psi1 = np.array([s[0] for s in spec])[route]
@@ -137,6 +126,11 @@ def _route_paths(  # noqa: PLR0917 (array plumbing: arguments follow the pipelin
     side = np.where(y0 > ball_y[:, None], 1.0, -1.0)
     side = np.where(np.abs(y0 - ball_y[:, None]) < 0.5, rng.choice([-1.0, 1.0], (n, N_REC)), side)
     delay = 0.05 + 0.15 * rng.random((n, N_REC))
+    floor_lo, floor_hi = (
+        np.where(route == BLOCK_ROUTE, BLOCKER_SPEED_YD_S[0], SETTLED_SPEED_YD_S[0]),
+        np.where(route == BLOCK_ROUTE, BLOCKER_SPEED_YD_S[1], SETTLED_SPEED_YD_S[1]),
+    )
+    settled_speed = floor_lo + (floor_hi - floor_lo) * rng.random((n, N_REC))
     tau = 0.55
     tt = np.maximum(t - delay[:, None, :], 0.0)
     arc = speed_max[:, None, :] * (tt - tau * (1.0 - np.exp(-tt / tau)))  # distance run if never slowing
@@ -146,7 +140,9 @@ def _route_paths(  # noqa: PLR0917 (array plumbing: arguments follow the pipelin
     sharp = np.abs(psi2 - psi1)[:, None, :] > 60.0
     speed = speed * (1.0 - 0.35 * sharp * np.exp(-(((arc - stem[:, None, :]) / 1.5) ** 2)))
     total = stem + np.where(settles, after, np.inf)
-    speed = speed * np.where(settles[:, None, :], expit((total[:, None, :] - arc) / 0.4), 1.0)
+    gate = expit((total[:, None, :] - arc) / 0.4)
+    settled = np.minimum(speed, settled_speed[:, None, :])
+    speed = np.where(settles[:, None, :], speed * gate + settled * (1.0 - gate), speed)
     heading = np.radians(90.0 - side[:, None, :] * psi)
     step = speed * FRAME_SECONDS
     x = x0[:, None, :] + np.cumsum(step * np.sin(heading), axis=1)
@@ -176,8 +172,9 @@ def _receiver_alignment(
     to a tackle, the RB behind (beside the QB in shotgun)."""
     n = los_x.size
     X, Y = los_x[:, None], ball_y[:, None]
-    wide_a = np.maximum(Y[:, 0] - rng.uniform(9.0, 17.0, n), 3.0)
-    wide_b = np.minimum(Y[:, 0] + rng.uniform(9.0, 17.0, n), FIELD_WIDTH_YD - 3.0)
+    # Splits 8-15 yd from the ball: the real game's targets are 9.3 yd across from the QB (median).
+    wide_a = np.maximum(Y[:, 0] - rng.uniform(8.0, 15.0, n), 3.0)
+    wide_b = np.minimum(Y[:, 0] + rng.uniform(8.0, 15.0, n), FIELD_WIDTH_YD - 3.0)
     slot_side = rng.random(n) < 0.5
     slot = np.where(slot_side, wide_a + rng.uniform(3.0, 6.0, n), wide_b - rng.uniform(3.0, 6.0, n))
     te = Y[:, 0] + np.where(slot_side, 4.2, -4.2)
@@ -196,47 +193,9 @@ def _receiver_routes(  # noqa: PLR0917 (array plumbing: arguments follow the pip
     (P, 5) and the (P, F, 5) x and y paths."""
     n = rec_x0.shape[0]
     route = np.stack([rng.choice(len(ROUTE_NAMES), n, p=ROUTE_MIX[k]) for k in range(N_REC)], axis=1)
-    base_speed = np.array([8.3, 8.3, 8.0, 7.0, 7.3])
-    speed_max = base_speed[None, :] + 0.35 * route_skill + rng.normal(0.0, 0.25, (n, N_REC))
-    rx, ry = _route_paths(rng, rec_x0, rec_y0, ball_y, route, np.clip(speed_max, 5.5, 9.6), t)
+    speed_max = RECEIVER_TOP_SPEED_YD_S[None, :] + 0.35 * route_skill + rng.normal(0.0, 0.5, (n, N_REC))
+    rx, ry = _route_paths(rng, rec_x0, rec_y0, ball_y, route, np.clip(speed_max, 5.0, 9.0), t)
     return route, rx, ry
-
-
-def _qb_drop(
-    rng: np.random.Generator, los_x: np.ndarray, ball_y: np.ndarray, shotgun: np.ndarray, t: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The QB drops to his spot in the pocket, then steps up a little: his (P, F) x and y paths and the
-    (P,) spot."""
-    n = los_x.size
-    qb_x0 = los_x - np.where(shotgun, 5.0, 1.2)
-    drop_yd = np.where(shotgun, rng.normal(2.2, 0.6, n), rng.normal(6.0, 0.8, n))
-    qb_set_x = qb_x0 - np.clip(drop_yd, 0.5, 9.0)
-    qb_set_y = ball_y + rng.normal(0.0, 0.6, n)
-    drop_s = np.where(shotgun, 0.7, 1.2)[:, None]
-    zero = np.zeros((n, 1))
-    step_up = 0.8 * smoothstep((t[..., 0] - drop_s - 0.3) / 1.5)
-    qb_x = hermite(qb_x0[:, None], zero, qb_set_x[:, None], zero, t[..., 0] / drop_s, drop_s) + step_up
-    qb_y = hermite(ball_y[:, None], zero, qb_set_y[:, None], zero, t[..., 0] / drop_s, drop_s)
-    return qb_x, qb_y, qb_set_x, qb_set_y
-
-
-def _pass_set(
-    rng: np.random.Generator, los_x: np.ndarray, ball_y: np.ndarray, t: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The offensive line sets into an arc in front of the QB, then gives ground slowly: (P, F, 5)."""
-    n = los_x.size
-    X, Y = los_x[:, None], ball_y[:, None]
-    offset = np.array([-2.6, -1.3, 0.0, 1.3, 2.6])
-    ol_x0 = X - np.where(offset == 0.0, 0.9, 1.1)[None, :]
-    ol_y0 = Y + offset[None, :] + rng.normal(0.0, 0.15, (n, 5))
-    set_x = ol_x0 - 1.0 - 0.35 * np.abs(offset)[None, :]
-    set_y = Y + 1.25 * offset[None, :]
-    tt = t[..., :1]
-    u_set = smoothstep(tt / 0.8)
-    give = 0.6 * np.clip((tt - 0.8) / 4.0, 0.0, 1.0)
-    ol_x = ol_x0[:, None, :] + (set_x - ol_x0)[:, None, :] * u_set - give
-    ol_y = ol_y0[:, None, :] + (set_y - ol_y0)[:, None, :] * u_set
-    return ol_x, ol_y
 
 
 def _cover_receivers(  # noqa: PLR0917 (array plumbing: arguments follow the pipeline order)
@@ -255,10 +214,14 @@ def _cover_receivers(  # noqa: PLR0917 (array plumbing: arguments follow the pip
     d_x0 = X + cushion
     d_y0 = rec_y0 - 1.0 * np.sign(rec_y0 - Y)
     median_sep = (
-        0.72 * np.array([ROUTES[r][5] for r in ROUTE_NAMES])[route] * np.where(man, 1.0, 1.25)[:, None]
+        SEPARATION_SCALE
+        * np.array([ROUTES[r][5] for r in ROUTE_NAMES])[route]
+        * np.where(man, 1.0, ZONE_SEPARATION_SCALE)[:, None]
     )
+    shared = np.sqrt(SEPARATION_PLAY_SHARE) * rng.normal(size=(n, 1))
+    own = np.sqrt(1.0 - SEPARATION_PLAY_SHARE) * rng.normal(size=(n, 5))
     sep = median_sep * np.exp(
-        0.55 * rng.normal(size=(n, 5)) + 0.2 * (skill["route"] - skill["coverage"][:, :5])
+        SEPARATION_SPREAD * (shared + own) + 0.2 * (skill["route"] - skill["coverage"][:, :5])
     )
     angle = rng.uniform(0.0, 2.0 * np.pi, (n, 5))
     o1x, o1y = sep * np.sin(angle), sep * np.cos(angle)
@@ -268,7 +231,14 @@ def _cover_receivers(  # noqa: PLR0917 (array plumbing: arguments follow the pip
     trail_y = _shift_frames(ry[..., cov_rec], lag)
     cov_x = trail_x + ((d_x0 - rec_x0)[:, None, :] * (1.0 - close) + o1x[:, None, :] * close)
     cov_y = trail_y + ((d_y0 - rec_y0)[:, None, :] * (1.0 - close) + o1y[:, None, :] * close)
-    return cov_x, cov_y
+    # A back or tight end who stays in to block is not followed into the backfield: his defender holds
+    # his depth beyond the line and reads the QB.
+    hold_x = X[:, :, None] + rng.uniform(3.0, 6.0, (n, 1, 5))
+    u_hold = smoothstep(t[..., :1] / 1.0)
+    held_x = d_x0[:, None, :] + (hold_x - d_x0[:, None, :]) * u_hold
+    held_y = d_y0[:, None, :] + (trail_y - d_y0[:, None, :]) * 0.3 * u_hold
+    blocking = (route == BLOCK_ROUTE)[:, None, :]
+    return np.where(blocking, held_x, cov_x), np.where(blocking, held_y, cov_y)
 
 
 def _safeties(  # noqa: PLR0917 (array plumbing: arguments follow the pipeline order)
@@ -354,12 +324,14 @@ def design_plays(  # noqa: PLR0917 (array plumbing: arguments follow the pipelin
     setup: tuple[np.ndarray, np.ndarray, np.ndarray],
     t_hit_s: np.ndarray,
     rusher_win: np.ndarray,
+    t_release_s: np.ndarray,
 ) -> Design:
     """Alignment, routes, coverage and pass rush for P plays over n_frames frames.
 
     `skill` holds per-slot arrays: route (P,5), coverage (P,7). `setup` comes from `draw_setup`.
     `t_hit_s` is when the winning rusher (index into the 5 rushers: 4 DL + LB2) reaches the QB's
-    spot; `rusher_win` is that index.
+    spot; `rusher_win` is that index; `t_release_s` when the QB releases the ball (or is sacked, or
+    breaks into his scramble): his move into the throw is timed to it.
     """
     n = los_x.size
     t = frame_times(n, n_frames)
@@ -370,8 +342,11 @@ def design_plays(  # noqa: PLR0917 (array plumbing: arguments follow the pipelin
     rec_x0, rec_y0 = _receiver_alignment(rng, los_x, ball_y, shotgun)
     route, rx, ry = _receiver_routes(rng, rec_x0, rec_y0, ball_y, skill["route"], t)
     x[..., REC], y[..., REC] = rx, ry
-    x[..., QB], y[..., QB], qb_set_x, qb_set_y = _qb_drop(rng, los_x, ball_y, shotgun, t)
-    x[..., OL], y[..., OL] = _pass_set(rng, los_x, ball_y, t)
+    x[..., QB], y[..., QB], qb_set_x, qb_set_y = qb_drop(rng, los_x, ball_y, shotgun, t)
+    move_x, move_y = qb_release_move(rng, t, t_release_s, t_hit_s)
+    x[..., QB] += move_x
+    y[..., QB] = np.clip(y[..., QB] + move_y, 1.5, FIELD_WIDTH_YD - 1.5)
+    x[..., OL], y[..., OL] = pass_set(rng, los_x, ball_y, t)
     receivers = (route, rec_x0, rec_y0, rx, ry)
     man = COVERAGE_IS_MAN[coverage]
     x[..., 15:20], y[..., 15:20] = _cover_receivers(rng, los_x, ball_y, man, receivers, skill, t)

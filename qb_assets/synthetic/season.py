@@ -59,11 +59,16 @@ from qb_assets.synthetic.truth import (
     truth_mean,
     yardage_parameters,
 )
+from qb_assets.synthetic.writer import VINTAGES, as_vintage, vintage_file_name
 
 __all__ = ["SUPPORT_YD", "generate_season", "qb_true_skill", "truth_cdf", "truth_integer_pmf", "truth_mean"]
 
 GAMES_COLUMNS = ("gameId", "season", "week", "gameDate", "gameTimeEastern", "homeTeamAbbr", "visitorTeamAbbr")
 NEUTRAL_PLAYS = 3000
+# The vintages a season meant for training a model that scores real tracking is written in: most games
+# with all 22 players (BDB 2023+), a share as BDB 2021 (no linemen tracked) and as BDB 2019 (no a, o or
+# playDirection), so that older vintages are inside the training distribution (README, "The model").
+TRAINING_VINTAGE_MIX = {"bdb2023": 0.6, "bdb2021": 0.3, "bdb2019": 0.1}
 
 
 # ANY/A's weights: a touchdown pass is worth 20 yards, an interception costs 45.
@@ -87,7 +92,9 @@ def qb_true_skill(
     setup = draw_setup(rng, n_plays)
     clock = draw_clock(rng, setup[2], sk["rush"], sk["block"], kinds_allowed=False)
     f_rel = to_frame(clock["t_event"])
-    design = design_plays(rng, sit["los_x"], sit["ball_y"], 130, sk, setup, clock["t_hit"], clock["winner"])
+    design = design_plays(
+        rng, sit["los_x"], sit["ball_y"], 130, sk, setup, clock["t_hit"], clock["winner"], clock["t_event"]
+    )
     feat_all = release_features(design.x, design.y, np.minimum(f_rel, 85), sit["los_x"])
     noise = rng.standard_normal((n_plays, 5))
     cov = receiver_coverage(feat_all, sk)
@@ -127,20 +134,48 @@ def qb_true_skill(
     )
 
 
-def _simulate_week(league: League, games: list, tracking_path: Path | None):
-    """Simulate the week's ``games`` ((seed sequence, schedule row) pairs) and, with a
-    ``tracking_path``, write their tracking to it. Yields (plays, truth, receivers, tracking rows)."""
-    handle = tracking_path.open("wb") if tracking_path is not None else None
+def _simulate_week(league: League, games: list, out: Path | None):
+    """Simulate the week's ``games`` ((seed sequence, schedule row, vintage) triples) and, with an
+    ``out`` folder, write each game's tracking to its vintage's file there (``writer.as_vintage``).
+    Yields (plays, truth, receivers, tracking rows written, file name or None)."""
+    handles: dict[str, object] = {}
+    players = league.players.select("nflId", pl.col("officialPosition").alias("position"), "displayName")
     try:
-        for index, (seed_seq, game) in enumerate(games):
+        for seed_seq, game, vintage in games:
             rng = np.random.default_rng(seed_seq)
-            tracking, plays, truth, receivers = simulate_game(rng, league, game, handle is not None)
-            if handle is not None:
-                tracking.write_csv(handle, include_header=index == 0, float_precision=2)
-            yield plays, truth, receivers, tracking.height if tracking is not None else 0
+            tracking, plays, truth, receivers = simulate_game(rng, league, game, out is not None)
+            name = None
+            if out is not None:
+                name = vintage_file_name(vintage, game["week"], game["gameId"])
+                rows = as_vintage(tracking, vintage, game["homeTeamAbbr"], players)
+                first = name not in handles
+                if first:
+                    handles[name] = (out / name).open("wb")
+                rows.write_csv(handles[name], include_header=first, float_precision=2)
+                tracking = rows
+            yield plays, truth, receivers, tracking.height if tracking is not None else 0, name
     finally:
-        if handle is not None:
+        for handle in handles.values():
             handle.close()
+
+
+def game_vintages(
+    seed_seq: np.random.SeedSequence, n_games: int, vintage_mix: dict[str, float] | None
+) -> list[str]:
+    """Each game's tracking vintage, drawn from ``vintage_mix`` (vintage -> share; None: all BDB 2023)
+    with its own random stream, so the mix changes which files the games go to and nothing else."""
+    if not vintage_mix:
+        return ["bdb2023"] * n_games
+    unknown = sorted(set(vintage_mix) - set(VINTAGES))
+    shares = np.array(list(vintage_mix.values()), dtype=float)
+    if unknown or (shares < 0).any() or shares.sum() <= 0:
+        raise ValueError(
+            f"vintage_mix {vintage_mix}: shares must be non-negative, not all 0, "
+            f"of vintages {', '.join(VINTAGES)}"
+        )
+    names = list(vintage_mix)
+    drawn = np.random.default_rng(seed_seq).choice(len(names), n_games, p=shares / shares.sum())
+    return [names[i] for i in drawn]
 
 
 def generate_season(  # noqa: PLR0917 (the public contract's signature)
@@ -151,6 +186,7 @@ def generate_season(  # noqa: PLR0917 (the public contract's signature)
     seed: int = 0,
     progress: Progress | None = None,
     with_tracking: bool = True,
+    vintage_mix: dict[str, float] | None = None,
 ) -> dict:
     """Write a synthetic season (see the module docstring) and return a summary:
     games, plays, dropbacks, tracking_rows, files, seconds. ``with_tracking=False`` writes everything but
@@ -160,23 +196,28 @@ def generate_season(  # noqa: PLR0917 (the public contract's signature)
     out.mkdir(parents=True, exist_ok=True)
     weeks = [int(w) for w in weeks]
     root = np.random.SeedSequence([seed, season])
-    league_seq, schedule_seq, neutral_seq, games_seq = root.spawn(4)
+    league_seq, schedule_seq, neutral_seq, games_seq, vintage_seq = root.spawn(5)
     league = build_league(np.random.default_rng(league_seq))
     schedule = build_schedule(season, weeks, games_per_week, np.random.default_rng(schedule_seq))
     game_seqs = games_seq.spawn(schedule.height)
+    vintages = game_vintages(vintage_seq, schedule.height, vintage_mix)
     plays, truths, receiver_truths, files = [], [], [], []
     tracking_rows = 0
     for week in weeks:
-        week_games = [(game_seqs[i], game) for i, game in enumerate(schedule.iter_rows(named=True))]
-        week_games = [(seq, game) for seq, game in week_games if game["week"] == week]
-        path = out / f"tracking_week_{week}.csv" if with_tracking else None
-        for game_plays, truth, receivers, rows in _simulate_week(league, week_games, path):
+        week_games = [
+            (game_seqs[i], game, vintages[i])
+            for i, game in enumerate(schedule.iter_rows(named=True))
+            if game["week"] == week
+        ]
+        for game_plays, truth, receivers, rows, name in _simulate_week(
+            league, week_games, out if with_tracking else None
+        ):
             plays.append(game_plays)
             truths.append(truth)
             receiver_truths.append(receivers)
             tracking_rows += rows
-        if path is not None:
-            files.append(path.name)
+            if name is not None and name not in files:
+                files.append(name)
         if progress is not None:
             progress(
                 f"week {week}: {tracking_rows:,} tracking rows so far ({time.perf_counter() - started:.1f} s)"
@@ -203,6 +244,7 @@ def generate_season(  # noqa: PLR0917 (the public contract's signature)
         "dropbacks": all_plays.height,
         "attempts": int(all_plays["passResult"].is_in(PASS_ATTEMPT_RESULTS).sum()),
         "tracking_rows": tracking_rows,
+        "vintages": {name: vintages.count(name) for name in VINTAGES if name in vintages},
         "files": files,
         "seconds": round(time.perf_counter() - started, 2),
     }

@@ -117,3 +117,66 @@ def tracking_frame(  # noqa: PLR0917 (array plumbing: arguments follow the pipel
         pl.col("dir").fill_nan(None),
         pl.col("event").replace_strict(list(range(len(EVENTS))), [None, *EVENTS[1:]], return_dtype=pl.String),
     )
+
+
+# --- Big Data Bowl vintages: the tracked-player set and the columns of older releases ------------------
+
+VINTAGES = ("bdb2023", "bdb2021", "bdb2019")
+# Positions a vintage does not track. BDB 2021 tracks no offensive or defensive linemen (its 2018 sample
+# carries 3 DT/NT rows in 1,127 player-plays); edge rushers listed as OLB (3-4 fronts) are tracked.
+UNTRACKED_POSITIONS = {"bdb2023": (), "bdb2021": ("T", "G", "C", "DE", "DT", "NT"), "bdb2019": ()}
+BDB2021_COLUMNS = (
+    "time", "x", "y", "s", "a", "dis", "o", "dir", "event", "nflId", "displayName", "jerseyNumber",
+    "position", "frameId", "team", "gameId", "playId", "playDirection",
+)  # fmt: skip
+BDB2019_COLUMNS = (
+    "time", "x", "y", "s", "dis", "dir", "event", "nflId", "displayName", "jerseyNumber", "team",
+    "frame.id", "gameId", "playId",
+)  # fmt: skip
+
+
+def vintage_file_name(vintage: str, week: int, game_id: int) -> str:
+    """The tracking file a game of ``vintage`` goes to: the week's file as each release names it, one
+    file per game in BDB 2019."""
+    return {
+        "bdb2023": f"tracking_week_{week}.csv",
+        "bdb2021": f"week{week}.csv",
+        "bdb2019": f"tracking_gameId_{game_id}.csv",
+    }[vintage]
+
+
+def as_vintage(tracking: pl.DataFrame, vintage: str, home_club: str, players: pl.DataFrame) -> pl.DataFrame:
+    """One game's BDB 2023 tracking rows (``tracking_frame``) as ``vintage`` writes them: the rows of
+    the players it does not track dropped (``UNTRACKED_POSITIONS``) and its columns. BDB 2021: team
+    home/away/football, event "None" when there is none, position and displayName; BDB 2019: team
+    home/away/ball, ``frame.id``, no a, o or playDirection.
+
+    ``players``: nflId, position and displayName of every player."""
+    if vintage not in VINTAGES:
+        raise ValueError(f"unknown vintage {vintage!r}; expected one of {', '.join(VINTAGES)}")
+    if vintage == "bdb2023":
+        return tracking
+    frame = tracking.join(players.select("nflId", "position", "displayName"), on="nflId", how="left")
+    frame = frame.filter(~pl.col("position").is_in(UNTRACKED_POSITIONS[vintage]).fill_null(False))
+    football = pl.col("team") == "football"
+    if vintage == "bdb2021":
+        return frame.with_columns(
+            pl.when(football)
+            .then(pl.lit("football"))
+            .when(pl.col("team") == home_club)
+            .then(pl.lit("home"))
+            .otherwise(pl.lit("away"))
+            .alias("team"),
+            pl.col("event").fill_null("None"),
+            pl.when(football).then(pl.lit("Football")).otherwise(pl.col("displayName")).alias("displayName"),
+        ).select(BDB2021_COLUMNS)
+    return frame.with_columns(
+        pl.when(football)
+        .then(pl.lit("ball"))
+        .when(pl.col("team") == home_club)
+        .then(pl.lit("home"))
+        .otherwise(pl.lit("away"))
+        .alias("team"),
+        pl.when(football).then(pl.lit("football")).otherwise(pl.col("displayName")).alias("displayName"),
+        pl.col("frameId").alias("frame.id"),
+    ).select(BDB2019_COLUMNS)

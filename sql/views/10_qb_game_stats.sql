@@ -29,6 +29,7 @@ SELECT
     sum(is_interception) AS interceptions,
     sum(yards_over_expected) AS sum_yards_over_expected,
     count(epa) AS epa_plays,
-    sum(epa) AS sum_epa
+    sum(epa) AS sum_epa,
+    sum(applicability) AS sum_applicability
 FROM scored_passes
 GROUP BY passer_nfl_id, season, week, game_id;

@@ -24,6 +24,7 @@ SELECT
     sum(is_interception) AS interceptions,
     sum(yards_over_expected) AS sum_yards_over_expected,
     count(epa) AS epa_plays,
-    sum(epa) AS sum_epa
+    sum(epa) AS sum_epa,
+    sum(applicability) AS sum_applicability
 FROM play_splits
 GROUP BY passer_nfl_id, season, split;

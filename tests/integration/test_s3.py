@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import gzip
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import boto3
 import dagster as dg
 import polars as pl
 import pytest
-import requests
 import yaml
 
 from qb_assets.features.store import build_features
@@ -28,37 +21,9 @@ from tests.conftest import REAL_GAME_FILE, REPO_ROOT
 BUCKET = "landing"
 
 
-@pytest.fixture(scope="module")
-def s3_endpoint(tmp_path_factory: pytest.TempPathFactory):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or "moto_server"
-    process = subprocess.Popen([server, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)  # fmt: skip
-    endpoint = f"http://127.0.0.1:{port}"
-    saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                                             "AWS_DEFAULT_REGION")}  # fmt: skip
-    os.environ.update(AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
-                      AWS_DEFAULT_REGION="us-east-1")  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                requests.get(endpoint, timeout=1)
-                break
-            except requests.RequestException:
-                time.sleep(0.3)
-        boto3.client("s3").create_bucket(Bucket=BUCKET)
-        yield endpoint
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+@pytest.fixture(scope="module", autouse=True)
+def landing_bucket(s3_endpoint: str) -> None:
+    boto3.client("s3").create_bucket(Bucket=BUCKET)
 
 
 def test_ingest_from_an_s3_prefix_matches_the_local_folder(
@@ -79,11 +44,10 @@ def test_ingest_from_an_s3_prefix_matches_the_local_folder(
     ours = lake_io.scan_table(tmp_path / "lake", "plays").collect()
     theirs = lake_io.scan_table(tmp_path / "lake_local", "plays").collect()
     assert ours.drop("layout").equals(theirs.drop("layout"))
-    # The sensor's fingerprint changes when the object does.
-    file = source.list_files()[0]
-    before = source.fingerprint(file)
+    # The sensor's fingerprint (from the listing) changes when the object does.
+    before = source.list_files()[0].fingerprint
     s3.put_object(Bucket=BUCKET, Key="bdb/2018/week14.csv.gz", Body=gzip.compress(raw + b"\n"))
-    assert source.fingerprint(file) != before
+    assert source.list_files()[0].fingerprint != before
 
 
 def test_an_s3_object_is_tracking_by_its_columns_and_a_cut_one_is_named(
@@ -100,7 +64,7 @@ def test_an_s3_object_is_tracking_by_its_columns_and_a_cut_one_is_named(
 
 
 def test_missing_bucket_is_a_clear_error(s3_endpoint) -> None:
-    with pytest.raises(SourceError, match="s3://no-such-bucket/x: cannot list the S3 prefix"):
+    with pytest.raises(SourceError, match="s3://no-such-bucket/x: cannot list the source"):
         open_source("s3://no-such-bucket/x").list_files()
 
 

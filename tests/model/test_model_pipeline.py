@@ -26,6 +26,7 @@ from qb_assets.defs.scoring import play_scores
 from qb_assets.features.schema import schema_hash
 from qb_assets.io import lake as lake_io
 from qb_assets.model import evaluation
+from qb_assets.model.applicability import PROFILE_FILE
 from qb_assets.model.store import accepted_record, list_versions, read_evaluation
 from tests.conftest import qb_score
 
@@ -52,10 +53,17 @@ def test_cli_train_writes_a_complete_artifact_and_evaluate_compares(small_season
     model = Path(summary["model_dir"])
     assert model == root / summary["model_version"]
     assert {p.name for p in root.iterdir()} == {summary["model_version"], "candidate.json"}
-    # The passing model at the version's root, the execution model in execution/, one shared split,
-    # and (--baselines) the baselines trained on that split.
+    # The passing model at the version's root, the execution model in execution/, one shared split, the
+    # training profile the applicability guard compares scored partitions with, and (--baselines) the
+    # baselines trained on that split.
     artifact = {"model.pt", "config.json", "metrics.json"}
-    assert {p.name for p in model.iterdir()} == {*artifact, "split.parquet", "execution", "baselines"}
+    assert {p.name for p in model.iterdir()} == {
+        *artifact,
+        "split.parquet",
+        PROFILE_FILE,
+        "execution",
+        "baselines",
+    }
     assert summary["baselines_dir"] == str(model / "baselines")
     assert {p.name for p in (model / "execution").iterdir()} == artifact
     record = json.loads((model / "config.json").read_text())
@@ -184,7 +192,12 @@ def test_dagster_model_assets(small_season, tmp_path: Path, monkeypatch: pytest.
     scored = materialize_partition([play_scores], 2024, 3, instance=instance, resources=resources)
     assert scored.success
     checks = {e.check_name: e.passed for e in scored.get_asset_check_evaluations()}
-    assert checks == {"percentiles_in_unit_interval": True, "heldout_percentiles_uniform": True}
+    # A generated week is inside what the model learned: the applicability guard passes.
+    assert checks == {
+        "percentiles_in_unit_interval": True,
+        "heldout_percentiles_uniform": True,
+        "model_applicability": True,
+    }
     score_metadata = scored.asset_materializations_for_node("play_scores")[0].metadata
     assert score_metadata["heldout_plays"].value > 0 and score_metadata["model_version"].value == accepted
     assert score_metadata["best_play"].value.startswith(

@@ -109,6 +109,8 @@ def fabricate_scores() -> pl.DataFrame:
                         "expected_yards": 4.0 + (i % 5),
                         # No EPA for the rating line's source; Patrick Carter's only in week 1.
                         "epa": None if nfl_id == 104 or (nfl_id == 101 and week == 2) else (yards - 5) / 10,
+                        # The partition's shift from the model's training (one value per week).
+                        "applicability": 0.05 * week,
                         "under_pressure": i % 4 == 0,
                         "time_to_throw_s": ttt,
                         "time_to_throw_bucket": ttt_bucket(ttt),

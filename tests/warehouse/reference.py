@@ -117,6 +117,11 @@ def shrunk_scores(plays: pl.DataFrame, priors: dict[str, dict]) -> dict:
         p = priors[c]
         shrunk[c] = (plays[c].sum() + p["prior_attempts"] * p["league_mean"]) / (n + p["prior_attempts"])
         variance[c] = p["within_variance"] / (n + p["prior_attempts"])
+        if p["passers"] > 3:  # Morris (1983): the prior is estimated from p passers
+            shrink = p["prior_attempts"] / (n + p["prior_attempts"])
+            deviation = plays[c].sum() / n - p["league_mean"]
+            variance[c] += p["within_variance"] / n * shrink / p["passers"]
+            variance[c] += 2.0 / (p["passers"] - 3) * shrink**2 * deviation**2
     passing = 0.5 + shrunk["decision_value"] + shrunk["execution_residual"]
     passing_var = variance["decision_value"] + variance["execution_residual"]
     league = 0.5 + priors["decision_value"]["league_mean"] + priors["execution_residual"]["league_mean"]

@@ -234,6 +234,7 @@ def test_secondary_measures(warehouse: Path) -> None:
         )
         with_epa = mine["epa"].drop_nulls()
         assert row["epa_per_play"] == (pytest.approx(with_epa.mean()) if with_epa.len() else None)
+        assert row["applicability"] == pytest.approx(mine["applicability"].mean())
     # The rating line: 250 yards, 2 TD, 1 INT (a pick-six: -40 yards, not his) on 30 attempts, no EPA.
     assert rows[104]["anya"] == pytest.approx((250 + 40 - 45) / 30)
     assert rows[104]["epa_per_play"] is None
@@ -253,7 +254,7 @@ SCORES_OF_A_VIEW = (
     "execution_score_low_90 execution_score_high_90 league_passing_score league_execution_percentile "
     "passing_score_tau prior_attempts_decision prior_attempts_execution_residual "
     "prior_attempts_execution qualified completions completion_pct passing_yards yards_per_attempt "
-    "touchdowns interceptions anya yards_over_expected nfl_passer_rating epa_per_play"
+    "touchdowns interceptions anya yards_over_expected nfl_passer_rating epa_per_play applicability"
 )
 TO_DATE = (
     "attempts_to_date mean_passing_percentile_to_date passing_score_to_date passing_score_low_90_to_date "
