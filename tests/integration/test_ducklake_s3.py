@@ -1,6 +1,7 @@
-"""The DuckLake warehouse with its data files on S3 (moto in server mode on 127.0.0.1, the fixture of
-test_s3.py): loads write Parquet objects under the data path, the views and ``qb-score query`` read them,
-and the query sandbox reads that prefix only (another prefix or bucket stays refused)."""
+"""The DuckLake warehouse with its data files on S3 (moto in server mode on 127.0.0.1, the
+``s3_endpoint`` fixture of tests/s3_server.py): loads write Parquet objects under the data path, the
+views and ``qb-score query`` read them, and the query sandbox reads that prefix only (another prefix or
+bucket stays refused)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ import pytest
 
 from qb_assets.warehouse.backend import WarehouseLocation
 from qb_assets.warehouse.query import run_query
-from tests.integration.test_s3 import BUCKET, s3_endpoint  # noqa: F401 - the fixture
 from tests.warehouse.fabricated import SCORES, build_fabricated_warehouse, counts
 from tests.warehouse.test_query_sandbox import REFUSAL, SECRET
 
+BUCKET = "analytics"
 
-def test_a_ducklake_with_its_data_on_s3(s3_endpoint, tmp_path: Path) -> None:  # noqa: F811
+
+def test_a_ducklake_with_its_data_on_s3(s3_endpoint: str, tmp_path: Path) -> None:
     s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
     for key in ("private/secret.csv", "warehouse-other/secret.csv"):
         s3.put_object(Bucket=BUCKET, Key=key, Body=f"secret\n{SECRET}\n".encode())
     lake = WarehouseLocation(f"ducklake:{tmp_path / 'warehouse.ducklake'}", f"s3://{BUCKET}/warehouse")
