@@ -32,6 +32,7 @@ from qb_assets.common.project_files import project_file
 from qb_assets.io import lake as lake_io
 from qb_assets.warehouse import ducklake
 from qb_assets.warehouse.backend import WarehouseLike, as_location, open_connection
+from qb_assets.warehouse.hold import hold_if_asked
 
 # The repository's sql/, shipped in the wheel as package data (common/project_files.py).
 SQL_DIR = project_file("sql")
@@ -230,6 +231,7 @@ def replace_partition(
                 ducklake.verify_constraints(con, SCHEMA_FILE.read_text(), table, f"_incoming_{table}")
         if "play_scores" in frames:
             refresh_aggregates(con, [season])
+        hold_if_asked(season, week)  # tests only: a reader's view of a load in flight (hold.py)
         if lake:
             ducklake.record_load(con, season, week)
 
