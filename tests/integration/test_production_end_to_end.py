@@ -154,8 +154,10 @@ def test_production_profile_end_to_end(environment: dict[str, str], tmp_path: Pa
         _check_compute_logs(train_id)
         phase("checks")
     total = time.perf_counter() - started
+    most = _overlapping(ingest_runs), _overlapping(rescore_runs)
+    in_flight = f"most runs in flight: {most[0]} ingest, {most[1]} rescoring"
     print("production profile end to end: " + ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items())
-          + f"; total {total:.1f} s")  # fmt: skip
+          + f"; total {total:.1f} s; {in_flight}")  # fmt: skip
 
 
 def _wait_for_run(stack: Stack, instance: dg.DagsterInstance, run_id: str) -> None:
