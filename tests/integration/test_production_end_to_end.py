@@ -183,8 +183,9 @@ def _check_results(  # noqa: PLR0917 - the phases' results, checked together
     # The accepted model: promoted by the training run, recorded on S3, read from S3 by every scoring run.
     promoted = _materialized(instance, "promoted_model", {train_id})
     accepted = promoted[0].asset_materialization.metadata["model_version"].value
-    pointer = json.loads(open_storage(env["QB_MODELS"]).read_bytes("sbp/accepted.json"))
-    assert pointer["model_version"] == accepted
+    models = open_storage(env["QB_MODELS"])
+    assert json.loads(models.read_bytes("sbp/accepted.json"))["model_version"] == accepted
+    assert models.exists(f"sbp/{accepted}/model.pt") and models.exists(f"sbp/{accepted}/config.json")
     scored = _materialized(instance, "play_scores", {r.dagster_run.run_id for r in rescore_runs})
     assert sorted(e.asset_materialization.partition for e in scored) == _keys()
     assert {e.asset_materialization.metadata["model_version"].value for e in scored} == {accepted}
