@@ -11,6 +11,7 @@ import tomllib
 import yaml
 
 from tests.conftest import REPO_ROOT
+from tests.test_packaging import BUILD_INPUTS
 
 DEPLOY = REPO_ROOT / "deploy"
 PYPROJECT = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
@@ -66,6 +67,10 @@ def test_the_dockerfile_installs_the_projects_wheel() -> None:
     text = (DEPLOY / "Dockerfile").read_text()
     wheel = PYPROJECT["project"]["name"].replace("-", "_") + "-*.whl"  # the wheel's file name (PEP 427)
     assert "pip wheel --no-deps --wheel-dir /wheels ." in text
+    # The wheel stage copies exactly what tests/test_packaging.py builds the wheel from (and proves enough).
+    wheel_stage = re.split(r"^FROM ", text, flags=re.MULTILINE)[1].splitlines()
+    copied = [word for line in wheel_stage if line.startswith("COPY ") for word in line.split()[1:-1]]
+    assert sorted(copied) == sorted(BUILD_INPUTS)
     assert f"pip install --no-cache-dir /tmp/{wheel}" in text
     assert "download.pytorch.org/whl/cpu" in text  # the CPU torch, not PyPI's CUDA build
     assert "COPY deploy/dagster.production.yaml /opt/dagster/dagster_home/dagster.yaml" in text
