@@ -21,6 +21,7 @@ from typing import IO, Any
 import dagster as dg
 import requests
 import yaml
+from dagster._core.execution.backfill import BulkActionStatus
 
 from tests.conftest import REPO_ROOT
 
@@ -28,6 +29,8 @@ PRODUCTION_YAML = REPO_ROOT / "deploy" / "dagster.production.yaml"
 LOCATION = "qb_assets"
 REPOSITORY = "__repository__"  # the name Dagster gives the repository of a Definitions object
 STARTUP_TIMEOUT_S = 240
+RUN_TIMEOUT_S = 600
+BACKFILL_TAG = "dagster/backfill"
 TERMINAL = (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
 # Each run's steps form a chain: in one process they skip a Python start per step (about 3 s each).
 IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
@@ -113,22 +116,33 @@ class Stack:
         assert result["__typename"] == "LaunchRunSuccess", result
         return result["run"]["runId"]
 
-    def wait_for_runs(
-        self, instance: dg.DagsterInstance, tags: Mapping[str, str], count: int, timeout_s: float
+    def wait_for_backfill(
+        self, instance: dg.DagsterInstance, backfill_id: str, count: int
     ) -> list[dg.RunRecord]:
-        """The ``count`` runs carrying ``tags`` once all have ended; a failed run's error, or a timeout
-        with the services' log tails, fails the test."""
-        deadline = time.monotonic() + timeout_s
+        """The ``count`` runs of the backfill once all have ended; a failed run's error, a failed backfill
+        or a timeout (with the services' log tails) fails the test."""
+        deadline = time.monotonic() + RUN_TIMEOUT_S
         while True:
-            records = instance.get_run_records(dg.RunsFilter(tags=dict(tags)))
+            backfill = instance.get_backfill(backfill_id)
+            assert backfill is not None and backfill.status != BulkActionStatus.FAILED, backfill
+            records = instance.get_run_records(dg.RunsFilter(tags={BACKFILL_TAG: backfill_id}))
             if len(records) == count and all(r.dagster_run.status in TERMINAL for r in records):
                 break
-            waiting = f"{len(records)} of {count} runs {dict(tags)} ended or not: "
+            waiting = f"backfill {backfill_id}: {len(records)} of {count} runs, not all ended: "
             assert time.monotonic() < deadline, waiting + self.tails()
             time.sleep(1)
         for record in records:
             assert record.dagster_run.status == dg.DagsterRunStatus.SUCCESS, run_failure(instance, record)
         return records
+
+    def wait_for_run(self, instance: dg.DagsterInstance, run_id: str) -> dg.RunRecord:
+        """The run's record once it has succeeded; a failure or a timeout fails the test."""
+        deadline = time.monotonic() + RUN_TIMEOUT_S
+        while (record := instance.get_run_record_by_id(run_id)).dagster_run.status not in TERMINAL:
+            assert time.monotonic() < deadline, f"run {run_id} did not end" + self.tails()
+            time.sleep(1)
+        assert record.dagster_run.is_success, run_failure(instance, record)
+        return record
 
     def tails(self, chars: int = 2000) -> str:
         return "".join(f"\n--- {name}\n{path.read_text()[-chars:]}" for name, path in self.logs.items())

@@ -31,7 +31,14 @@ from qb_assets.synthetic.season import generate_season
 from qb_assets.warehouse.hold import HOLD_LOADS_ENV, held_file, hold_file
 from qb_assets.warehouse.query import run_query
 from tests.conftest import REPO_ROOT, new_postgres_database
-from tests.integration.production_stack import IN_PROCESS, Stack, production_stack, run_failure
+from tests.integration.production_stack import (
+    BACKFILL_TAG,
+    IN_PROCESS,
+    RUN_TIMEOUT_S,
+    Stack,
+    production_stack,
+    run_failure,
+)
 
 pytestmark = pytest.mark.production_profile
 
@@ -40,8 +47,6 @@ SEASON, WEEKS, GAMES_PER_WEEK, SEED = 2024, (1, 2, 3, 4), 2, 5
 HELD_WEEK = 4  # its warehouse load is held open while the analyst queries
 # Two epochs, no refit: the run must stay short; week 4 is the held-out test week.
 TRAINING = {"resources": {"model_store": {"config": {"epochs": 2, "refit": False, "test_weeks": "4"}}}}
-RUN_TIMEOUT_S = 600
-BACKFILL_TAG = "dagster/backfill"
 
 
 @pytest.fixture
@@ -104,6 +109,9 @@ def _query_while_held(stack: Stack, instance: dg.DagsterInstance, env: dict, bac
     deadline = time.monotonic() + RUN_TIMEOUT_S
     while not held_file(holds, SEASON, HELD_WEEK).exists():
         assert time.monotonic() < deadline, "the held load never started" + stack.tails()
+        failed = instance.get_run_records(dg.RunsFilter(tags={BACKFILL_TAG: backfill},
+                                                        statuses=[dg.DagsterRunStatus.FAILURE]))  # fmt: skip
+        assert not failed, run_failure(instance, failed[0])
         time.sleep(0.5)
     try:
         tags = {BACKFILL_TAG: backfill, "dagster/partition": str(partition_key(SEASON, HELD_WEEK))}
@@ -135,11 +143,11 @@ def test_production_profile_end_to_end(environment: dict[str, str], tmp_path: Pa
         phase("services up")
 
         ingest = stack.launch_backfill(WEEKLY_REFRESH, _keys(), ["raw_tracking", "play_features"], IN_PROCESS)
-        ingest_runs = stack.wait_for_runs(instance, {BACKFILL_TAG: ingest}, len(WEEKS), RUN_TIMEOUT_S)
+        ingest_runs = stack.wait_for_backfill(instance, ingest, len(WEEKS))
         phase("ingest backfill (4 runs)")
 
         train_id = stack.launch_run(TRAIN_MODEL, {**TRAINING, **IN_PROCESS})
-        _wait_for_run(stack, instance, train_id)
+        stack.wait_for_run(instance, train_id)
         phase("train_model")
 
         # Each ECS task starts with an empty disk: so do the scoring runs (no local copy of a version).
@@ -147,7 +155,7 @@ def test_production_profile_end_to_end(environment: dict[str, str], tmp_path: Pa
         hold_file(env[HOLD_LOADS_ENV], SEASON, HELD_WEEK).touch()
         rescore = stack.launch_backfill(WEEKLY_REFRESH, _keys(), ["play_scores", "warehouse"], IN_PROCESS)
         during_load = _query_while_held(stack, instance, env, rescore)
-        rescore_runs = stack.wait_for_runs(instance, {BACKFILL_TAG: rescore}, len(WEEKS), RUN_TIMEOUT_S)
+        rescore_runs = stack.wait_for_backfill(instance, rescore, len(WEEKS))
         phase("rescoring backfill (4 runs)")
 
         _check_results(instance, env, ingest_runs, train_id, rescore_runs, during_load)
@@ -158,16 +166,6 @@ def test_production_profile_end_to_end(environment: dict[str, str], tmp_path: Pa
     in_flight = f"most runs in flight: {most[0]} ingest, {most[1]} rescoring"
     print("production profile end to end: " + ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items())
           + f"; total {total:.1f} s; {in_flight}")  # fmt: skip
-
-
-def _wait_for_run(stack: Stack, instance: dg.DagsterInstance, run_id: str) -> None:
-    deadline = time.monotonic() + RUN_TIMEOUT_S
-    while (record := instance.get_run_record_by_id(run_id)).dagster_run.status not in (
-        dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED
-    ):  # fmt: skip
-        assert time.monotonic() < deadline, f"run {run_id} did not end" + stack.tails()
-        time.sleep(1)
-    assert record.dagster_run.is_success, run_failure(instance, record)
 
 
 def _check_results(  # noqa: PLR0917 - the phases' results, checked together
