@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import polars as pl
@@ -64,6 +66,63 @@ def real_source(tmp_path: Path, real_dir: Path) -> Path:
     folder.mkdir()
     shutil.copyfile(real_dir / REAL_GAME_FILE, folder / "week14.csv")
     return folder
+
+
+PG_BIN = (
+    next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), None)
+    if Path("/usr/lib/postgresql").exists()
+    else None
+)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """The port of a PostgreSQL server (Debian's, started here as the postgres user on 127.0.0.1, trust
+    authentication as user postgres) for the session."""
+    if PG_BIN is None:
+        pytest.skip("Debian's postgresql is not installed (.ci/run installs it)")
+    root = Path(tempfile.mkdtemp(prefix="qb-pg-"))
+    shutil.chown(root, "postgres")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+
+    def as_postgres(*command: str) -> None:
+        subprocess.run(
+            ["su", "postgres", "-s", "/bin/sh", "-c", " ".join(command)], check=True, capture_output=True
+        )
+
+    as_postgres(str(PG_BIN / "initdb"), "-D", str(root / "data"), "-A", "trust", "-U", "postgres")
+    options = f"'-p {port} -k {root} -c listen_addresses=127.0.0.1'"
+    as_postgres(
+        str(PG_BIN / "pg_ctl"),
+        "-D",
+        str(root / "data"),
+        "-o",
+        options,
+        "-l",
+        str(root / "log"),
+        "-w",
+        "start",
+    )
+    try:
+        yield port
+    finally:
+        as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(root / "data"), "-m", "fast", "-w", "stop")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def new_postgres_database(port: int, name: str) -> str:
+    """Create database ``name`` on the ``postgres`` fixture's server; returns its libpq connection string."""
+    import psycopg2  # noqa: PLC0415 - only the PostgreSQL tests need it
+
+    con = psycopg2.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres")
+    con.autocommit = True
+    try:
+        con.cursor().execute(f'CREATE DATABASE "{name}"')
+    finally:
+        con.close()
+    return f"dbname={name} host=127.0.0.1 port={port} user=postgres"
 
 
 def write_csv(frame: pl.DataFrame, path: Path) -> Path:

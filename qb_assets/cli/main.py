@@ -144,6 +144,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     from qb_assets.model.situation import MODE_SITUATION, model_mode  # noqa: PLC0415
     from qb_assets.scoring.score import score_lake  # noqa: PLC0415
     from qb_assets.scoring.situation import score_situation_lake  # noqa: PLC0415
+    from qb_assets.warehouse.backend import WarehouseLocation  # noqa: PLC0415
     from qb_assets.warehouse.load import load_lake  # noqa: PLC0415
 
     version_dir = resolve_model_dir(args.model)
@@ -152,7 +153,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     for line in summary.get("applicability_warnings", []):
         _log(f"qb-score: warning: {line}")
     if args.warehouse:
-        summary["warehouse"] = load_lake(args.lake, args.warehouse, progress=_log)
+        warehouse = WarehouseLocation(args.warehouse, args.warehouse_data or "")
+        summary["warehouse"] = load_lake(args.lake, warehouse, progress=_log)
     return _print_json(summary)
 
 
@@ -319,12 +321,20 @@ def add_model_commands(commands: argparse._SubParsersAction) -> None:
     pbp.set_defaults(run=cmd_evaluate_pbp)
 
 
+WAREHOUSE_HELP = "a DuckDB file, or ducklake:CATALOG (a DuckDB file or postgres:CONNECTION-STRING)"
+
+
 def add_score_commands(commands: argparse._SubParsersAction) -> None:
     """score, explain, score-play, query, chart."""
     score = commands.add_parser("score", help="score every pass attempt and load the DuckDB warehouse")
     score.add_argument("--lake", required=True)
     score.add_argument("--model", required=True, help=MODEL_HELP)
-    score.add_argument("--warehouse", default=None, help="DuckDB file to load the scores into")
+    score.add_argument("--warehouse", default=None, help=f"the warehouse to load into: {WAREHOUSE_HELP}")
+    score.add_argument(
+        "--warehouse-data",
+        default=None,
+        help="a new DuckLake's data folder or s3://bucket/prefix (default for a catalog file: beside it)",
+    )
     score.set_defaults(run=cmd_score)
 
     explain = commands.add_parser("explain", help="picture of one play's predicted distribution")
@@ -344,7 +354,7 @@ def add_score_commands(commands: argparse._SubParsersAction) -> None:
 
     query = commands.add_parser("query", help="run one read-only SQL statement against the warehouse")
     query.add_argument("sql", help='one SQL statement, e.g. "SELECT * FROM qb_season_scores LIMIT 5"')
-    query.add_argument("--warehouse", required=True, help="the warehouse DuckDB file")
+    query.add_argument("--warehouse", required=True, help=f"the warehouse: {WAREHOUSE_HELP}")
     query.add_argument("--format", default="table", choices=FORMATS, help="output format (default: table)")
     query.set_defaults(run=cmd_query)
 
@@ -352,7 +362,7 @@ def add_score_commands(commands: argparse._SubParsersAction) -> None:
     chart = commands.add_parser("chart", help="a QB's passing score by week with its 90%% interval")
     chart.add_argument("qb", help="the passer's nflId or display name")
     chart.add_argument("--season", type=int, required=True)
-    chart.add_argument("--warehouse", required=True)
+    chart.add_argument("--warehouse", required=True, help=f"the warehouse: {WAREHOUSE_HELP}")
     chart.add_argument("--out", required=True, help="PNG file to write")
     chart.set_defaults(run=cmd_chart)
 

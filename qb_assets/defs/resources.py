@@ -5,11 +5,14 @@ without repeating paths: ``QB_SOURCE`` (tracking folder, or one nflfastR play-by
 (lake root), ``QB_LAYOUT`` (``auto``, a Big Data Bowl layout name or ``nflfastr``), ``QB_MODELS`` (the
 model store: ``training_set.json``, ``sbp/``, the SBP model's versions and pointers, and ``situation/``,
 the situation model's), ``QB_TRAIN_SEASONS`` (the situation model's fitted seasons, e.g. ``2017-2018``;
-empty: all but the last), ``QB_WAREHOUSE`` (the DuckDB file). Relative defaults live under ``./work``.
+empty: all but the last), ``QB_WAREHOUSE`` (a DuckDB file or ``ducklake:<catalog>``) and
+``QB_WAREHOUSE_DATA`` (a new DuckLake's data folder or ``s3://`` prefix). Relative defaults live under
+``./work``.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -24,6 +27,15 @@ from qb_assets.io.files import SourceFile
 from qb_assets.io.sources import TrackingSource, open_source
 from qb_assets.model.situation import SITUATION_ROOT
 from qb_assets.model.store import DEFAULT_KEEP_VERSIONS, SBP_ROOT, location
+from qb_assets.warehouse.backend import WarehouseLocation
+
+
+def _environment_default(variable: str, fallback: str) -> str:
+    """A field's default: ``variable``'s value when the code location loads, else ``fallback``. Dagster
+    fills the fields a run's config leaves out from these class defaults, not from the values bound in
+    ``default_resources``: without it, a run configured in part (the model store's epochs from the
+    launchpad, say) would silently write to the local ``work/`` of its container."""
+    return os.environ.get(variable) or fallback
 
 
 class TrackingSourceResource(dg.ConfigurableResource):
@@ -31,8 +43,8 @@ class TrackingSourceResource(dg.ConfigurableResource):
     nflfastR play-by-play file (layout ``auto`` finds it by its columns, or ``nflfastr``): then the jobs
     run the ``pbp`` assets (``automation.refresh_jobs``)."""
 
-    uri: str = "work/source"
-    layout: str = "auto"
+    uri: str = _environment_default("QB_SOURCE", "work/source")
+    layout: str = _environment_default("QB_LAYOUT", "auto")
 
     def is_play_by_play(self) -> bool:
         """Whether the source is one nflfastR play-by-play file rather than tracking."""
@@ -62,21 +74,22 @@ class LakeResource(dg.ConfigurableResource):
     """Root of the Parquet lake (``LAKE/<table>/season=YYYY/week=W/``, partitions published through
     manifests: ``qb_assets.io.lake``)."""
 
-    root: str = "work/lake"
+    root: str = _environment_default("QB_LAKE", "work/lake")
 
 
 class ModelStoreResource(dg.ConfigurableResource):
     """Where model versions live (``qb_assets.model.store``), and the training settings the model assets
     use."""
 
-    root: str = "work/models"
+    root: str = _environment_default("QB_MODELS", "work/models")
     epochs: int = 60
     device: str = "auto"
     seed: int = 0
     test_weeks: str = ""  # e.g. "14-17"; empty: 20% of games by hashed id
     refit: bool = True  # refit on train + validation for the epochs early stopping chose
     keep_versions: int = DEFAULT_KEEP_VERSIONS  # newest versions kept; the accepted one always is
-    train_seasons: str = ""  # situation model (play-by-play), e.g. "2017-2018"; empty: all but the last
+    # The situation model's (play-by-play) fitted seasons, e.g. "2017-2018"; empty: all but the last.
+    train_seasons: str = _environment_default("QB_TRAIN_SEASONS", "")
 
     @property
     def situation_root(self) -> str:
@@ -100,9 +113,16 @@ class ModelStoreResource(dg.ConfigurableResource):
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB warehouse file: one read-write process at a time (the "duckdb" pool of 1)."""
+    """The warehouse (``qb_assets/warehouse/backend.py``): ``path``, a DuckDB file (one read-write process
+    at a time: the "duckdb" pool of 1) or ``ducklake:<catalog>`` (a DuckLake; with a PostgreSQL catalog
+    any number of runs load it at once), and ``data_path``, where a new DuckLake puts its files."""
 
-    path: str = "work/warehouse.duckdb"
+    path: str = _environment_default("QB_WAREHOUSE", "work/warehouse.duckdb")
+    data_path: str = _environment_default("QB_WAREHOUSE_DATA", "")
+
+    def location(self) -> WarehouseLocation:
+        """The warehouse as the library functions take it."""
+        return WarehouseLocation(self.path, self.data_path)
 
 
 def default_resources() -> dict[str, dg.ConfigurableResource]:
@@ -117,6 +137,7 @@ def default_resources() -> dict[str, dg.ConfigurableResource]:
             train_seasons=dg.EnvVar("QB_TRAIN_SEASONS").get_value("") or "",
         ),
         "duckdb_warehouse": WarehouseResource(
-            path=dg.EnvVar("QB_WAREHOUSE").get_value("work/warehouse.duckdb") or "work/warehouse.duckdb"
+            path=dg.EnvVar("QB_WAREHOUSE").get_value("work/warehouse.duckdb") or "work/warehouse.duckdb",
+            data_path=dg.EnvVar("QB_WAREHOUSE_DATA").get_value("") or "",
         ),
     }

@@ -122,15 +122,17 @@ def applicability_result(partition: str, shift: Applicability) -> dg.AssetCheckR
         passed=shift.verdict == "ok",
         severity=severity,
         description=None if shift.verdict == "ok" else applicability_warning(partition, shift),
-        metadata={
-            "shift": shift.shift if shift.shift is not None else "no training profile",
-            "verdict": shift.verdict,
-            "warn_limit": shift.warn_limit,
-            "fail_limit": shift.fail_limit,
-            "plays": shift.plays,
-            "unsupported_share": shift.unsupported_share,
-            "ks_by_feature": dg.MetadataValue.json(shift.ks_by_feature),
-        },
+        metadata=rounded(
+            {
+                "shift": shift.shift if shift.shift is not None else "no training profile",
+                "verdict": shift.verdict,
+                "warn_limit": shift.warn_limit,
+                "fail_limit": shift.fail_limit,
+                "plays": shift.plays,
+                "unsupported_share": shift.unsupported_share,
+                "ks_by_feature": dg.MetadataValue.json(shift.ks_by_feature),
+            }
+        ),
     )
 
 

@@ -1,5 +1,5 @@
-"""The warehouse: ``warehouse`` (each scored week loaded into the DuckDB file; one writer, the "duckdb"
-pool of 1) and its blocking key checks."""
+"""The warehouse: ``warehouse`` (each scored week loaded into the DuckDB file or the DuckLake; the "duckdb"
+pool of 1 keeps one writer per embedded file) and its blocking key checks."""
 
 import dagster as dg
 
@@ -41,12 +41,11 @@ def warehouse(
     context: dg.AssetExecutionContext, lake: LakeResource, duckdb_warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     season, week = season_week(context)
-    summary = load_lake(
-        lake.root, duckdb_warehouse.path, partitions=[(season, week)], progress=context.log.info
-    )
-    chart = leader_chart(duckdb_warehouse.path, season)
-    integrity = partition_integrity(duckdb_warehouse.path, season, week)
-    versions = season_model_versions(duckdb_warehouse.path, season)
+    warehouse = duckdb_warehouse.location()
+    summary = load_lake(lake.root, warehouse, partitions=[(season, week)], progress=context.log.info)
+    chart = leader_chart(warehouse, season)
+    integrity = partition_integrity(warehouse, season, week)
+    versions = season_model_versions(warehouse, season)
     if len(versions) > 1:
         context.log.warning(
             f"season {season} mixes scores of {len(versions)} model versions {list(versions)}; "
@@ -57,7 +56,7 @@ def warehouse(
             {
                 **({"season_leader_by_week": picture(chart, "the season's leader")} if chart else {}),
                 **{f"{table}_rows": rows for table, rows in summary["rows"].items()},
-                "warehouse": dg.MetadataValue.path(duckdb_warehouse.path),
+                "warehouse": dg.MetadataValue.path(str(warehouse)),
                 "season_model_versions": dg.MetadataValue.json(versions),
                 "season_mixes_model_versions": len(versions) > 1,
             }

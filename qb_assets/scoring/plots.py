@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from qb_assets.warehouse.backend import WarehouseLike
 from qb_assets.warehouse.load import connect
 
 MODEL_COLORS = {"passing": "#1f5fa8", "execution": "#d1700f"}
@@ -293,7 +294,7 @@ WHERE t.season = $season AND {passer}
 ORDER BY t.week"""
 
 
-def weekly_trend(warehouse: str, qb: str, season: int) -> WeeklyTrend:
+def weekly_trend(warehouse: WarehouseLike, qb: str, season: int) -> WeeklyTrend:
     """The passer's season by week from the warehouse; ``qb`` is an nflId or a display name."""
     # Play-by-play passers' ids are hashes of the file's ids, negative half of the time.
     is_id = qb.removeprefix("-").isdigit()
@@ -327,7 +328,7 @@ def weekly_trend(warehouse: str, qb: str, season: int) -> WeeklyTrend:
     )
 
 
-def weekly_chart(warehouse: str, qb: str, season: int) -> tuple[bytes, dict]:
+def weekly_chart(warehouse: WarehouseLike, qb: str, season: int) -> tuple[bytes, dict]:
     """(PNG, summary) of the passer's season by week (``weekly_trend``, ``weekly_figure``)."""
     trend = weekly_trend(warehouse, qb, season)
     summary = {
@@ -339,7 +340,7 @@ def weekly_chart(warehouse: str, qb: str, season: int) -> tuple[bytes, dict]:
     return weekly_scores(trend), summary
 
 
-def leader_chart(warehouse: str, season: int) -> bytes | None:
+def leader_chart(warehouse: WarehouseLike, season: int) -> bytes | None:
     """The weekly chart of the season's current leader by score (None before any score is loaded)."""
     con = connect(warehouse, read_only=True)
     try:

@@ -8,10 +8,13 @@ rebuilds the materialized aggregates of the touched season (among them ``score_p
 empirical-Bayes priors measured from the season's data), so re-running a load is idempotent and a
 failed load leaves the previous contents intact.
 
-Concurrency: DuckDB lets ONE process open a database file read-write (it holds a file lock), while any
-number of processes may open it read-only when no writer has it open. Loads therefore run one at a time
-(the Dagster side uses a concurrency pool of 1 for the warehouse asset) and readers, such as
-``qb-score query``, open the file with ``read_only=True``.
+The warehouse is an embedded DuckDB file or a DuckLake (``backend.py``): every function here takes
+either (a path, a ``ducklake:<catalog>`` string or a ``backend.WarehouseLocation``). Concurrency: DuckDB
+lets ONE process open a database file read-write (it holds a file lock), while any number of processes
+may open it read-only when no writer has it open, so loads into the file run one at a time (the Dagster
+side uses a concurrency pool of 1 for the warehouse asset) and readers, such as ``qb-score query``, open
+it read-only. A DuckLake with a PostgreSQL catalog takes loads from any number of processes at once: they
+commit as if run one after the other (``ducklake.py``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ import polars as pl
 from qb_assets.common.progress import Progress
 from qb_assets.common.project_files import project_file
 from qb_assets.io import lake as lake_io
+from qb_assets.warehouse import ducklake
+from qb_assets.warehouse.backend import WarehouseLike, as_location, open_connection
+from qb_assets.warehouse.hold import hold_if_asked
 
 # The repository's sql/, shipped in the wheel as package data (common/project_files.py).
 SQL_DIR = project_file("sql")
@@ -35,8 +41,8 @@ VIEWS_DIR = SQL_DIR / "views"
 
 # Tables replaced per (season, week) partition: delete the partition's rows, insert the new ones.
 PARTITIONED_TABLES = ("games", "plays", "play_scores")
-# Players carry no week: a load upserts them.
-UPSERT_TABLES = ("players",)
+# Players carry no week: a load upserts them by this key (deletes the rows it brings, inserts them).
+UPSERT_KEYS = {"players": "nfl_id"}
 # Load order inside a partition's transaction: the dimensions, then the facts.
 LOADABLE_TABLES = ("games", "players", "plays", "play_scores")
 # The lake table that defines which partitions exist to load; the others are optional per partition.
@@ -56,18 +62,25 @@ SCORE_CONTRACT_COLUMNS = ("passing_percentile", "execution_percentile", "decisio
 TRACKING_SOURCE = "tracking"
 
 
-def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse file. Read-write opens create it (and its schema); read-only opens of a file
-    that does not exist fail with FileNotFoundError instead of DuckDB's generic error."""
-    path = Path(path)
-    if read_only:
-        if not path.exists():
-            raise FileNotFoundError(f"no warehouse file at {path}")
-        return duckdb.connect(str(path), read_only=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
-    create_schema(con)
+def connect(warehouse: WarehouseLike, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse (a DuckDB file or a DuckLake, ``backend.py``). Read-write opens create it (and
+    its schema); read-only opens of one that does not exist fail with FileNotFoundError instead of
+    DuckDB's generic error."""
+    con = open_connection(warehouse, read_only=read_only)
+    if not read_only:
+        try:
+            create_schema(con)
+        except BaseException:
+            con.close()
+            raise
     return con
+
+
+def is_ducklake(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the connection's default database is a DuckLake."""
+    sql = "SELECT type FROM duckdb_databases() WHERE database_name = current_database()"
+    row = con.execute(sql).fetchone()
+    return row is not None and row[0] == "ducklake"
 
 
 def view_files() -> list[Traversable]:
@@ -79,6 +92,9 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the tables (if absent) and macros, then (re)create every view. Idempotent. A warehouse
     built before the score's redefinition is refused with a ValueError saying how to rebuild it."""
     _refuse_retired_schema(con)
+    if is_ducklake(con):
+        ducklake.create_schema(con, SCHEMA_FILE.read_text(), [f.read_text() for f in view_files()])
+        return
     con.execute(SCHEMA_FILE.read_text())
     for path in view_files():
         con.execute(path.read_text())
@@ -186,33 +202,44 @@ def _refuse_mixed_sources(
 
 
 def replace_partition(
-    con: duckdb.DuckDBPyConnection, season: int, week: int, tables: Mapping[str, pl.DataFrame]
+    con: duckdb.DuckDBPyConnection,
+    season: int,
+    week: int,
+    tables: Mapping[str, pl.DataFrame],
+    progress: Progress | None = None,
 ) -> dict[str, int]:
-    """``load_partition`` on an open read-write connection (one transaction; rolled back on error)."""
+    """``load_partition`` on an open read-write connection (one transaction; rolled back on error; run
+    again when it lost a commit race to another writer of a DuckLake, which ``progress`` is told)."""
     unknown = sorted(set(tables) - set(LOADABLE_TABLES))
     if unknown:
         raise ValueError(f"unknown warehouse table(s) {unknown}; expected some of {list(LOADABLE_TABLES)}")
     frames = {t: _conform(con, t, tables[t], season, week) for t in LOADABLE_TABLES if t in tables}
-    if "play_scores" in frames:
-        _refuse_mixed_sources(con, season, week, frames["play_scores"])
-    # Registered before the transaction: DuckDB refuses even an unregister in an aborted transaction.
+    lake = is_ducklake(con)
+
+    def write() -> None:
+        if "play_scores" in frames:
+            _refuse_mixed_sources(con, season, week, frames["play_scores"])
+        for table in frames:
+            if table in PARTITIONED_TABLES:
+                con.execute(f"DELETE FROM {table} WHERE season = ? AND week = ?", [season, week])
+            else:
+                key = UPSERT_KEYS[table]
+                con.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM _incoming_{table})")
+            # BY NAME: the frame's column order is irrelevant and absent columns stay NULL.
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming_{table}")
+            if lake:
+                ducklake.verify_constraints(con, SCHEMA_FILE.read_text(), table, f"_incoming_{table}")
+        if "play_scores" in frames:
+            refresh_aggregates(con, [season])
+        hold_if_asked(season, week)  # tests only: a reader's view of a load in flight (hold.py)
+        if lake:
+            ducklake.record_load(con, season, week)
+
+    # Registered outside the transaction: DuckDB refuses even an unregister in an aborted transaction.
     for table, frame in frames.items():
         con.register(f"_incoming_{table}", frame.to_arrow())
     try:
-        con.begin()
-        try:
-            for table in frames:
-                if table in PARTITIONED_TABLES:
-                    con.execute(f"DELETE FROM {table} WHERE season = ? AND week = ?", [season, week])
-                # BY NAME: the frame's column order is irrelevant and absent columns stay NULL.
-                verb = "INSERT OR REPLACE" if table in UPSERT_TABLES else "INSERT"
-                con.execute(f"{verb} INTO {table} BY NAME SELECT * FROM _incoming_{table}")
-            if "play_scores" in frames:
-                refresh_aggregates(con, [season])
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
+        ducklake.run_transaction(con, write, on_retry=progress)
     finally:
         for table in frames:
             con.unregister(f"_incoming_{table}")
@@ -220,7 +247,7 @@ def replace_partition(
 
 
 def load_partition(
-    path: str | Path, season: int, week: int, tables: Mapping[str, pl.DataFrame]
+    path: WarehouseLike, season: int, week: int, tables: Mapping[str, pl.DataFrame]
 ) -> dict[str, int]:
     """Replace the (season, week) partition of each table in ``tables`` (keys among ``games``,
     ``plays``, ``play_scores``, ``players``) in ONE transaction: delete the partition's rows, insert
@@ -235,7 +262,7 @@ def load_partition(
 
 def load_lake(
     lake: str | Path,
-    path: str | Path,
+    path: WarehouseLike,
     partitions: Iterable[tuple[int, int]] | None = None,
     progress: Progress | None = None,
 ) -> dict:
@@ -258,7 +285,7 @@ def load_lake(
             frames = {
                 t: lake_io.scan_table(lake, t, [key]).collect() for t in LOADABLE_TABLES if key in present[t]
             }
-            for table, count in replace_partition(con, key[0], key[1], frames).items():
+            for table, count in replace_partition(con, key[0], key[1], frames, progress).items():
                 rows[table] += count
             if progress:
                 progress(
@@ -268,7 +295,7 @@ def load_lake(
     finally:
         con.close()
     return {
-        "warehouse": str(path),
+        "warehouse": str(as_location(path)),
         "partitions": [list(k) for k in keys],
         "rows": rows,
         "seconds": round(time.perf_counter() - started, 3),
@@ -280,7 +307,7 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in LOADABLE_TABLES}
 
 
-def partition_integrity(path: str | Path, season: int, week: int) -> dict[str, int]:
+def partition_integrity(path: WarehouseLike, season: int, week: int) -> dict[str, int]:
     """Key problems in one loaded partition: ``duplicate_rows`` (rows of ``play_scores`` or ``plays``
     beyond one per (game_id, play_id)) and ``scores_without_a_play`` (play scores with no play row)."""
     con = connect(path, read_only=True)
@@ -303,7 +330,7 @@ def partition_integrity(path: str | Path, season: int, week: int) -> dict[str, i
     return {"duplicate_rows": duplicates, "scores_without_a_play": orphans}
 
 
-def season_model_versions(path: str | Path, season: int) -> dict[str, int]:
+def season_model_versions(path: WarehouseLike, season: int) -> dict[str, int]:
     """The model versions that scored ``season``'s loaded passes, each with its number of play scores, in
     version order (plays without a recorded version are not counted). More than one entry: the season
     mixes models, as ``qb_season_scores.model_versions`` shows per passer."""

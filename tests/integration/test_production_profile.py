@@ -3,11 +3,11 @@ against a real PostgreSQL server (Debian's, started here as the postgres user on
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
-import socket
 import subprocess
-import tempfile
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -21,11 +21,6 @@ from qb_assets.defs.resources import LakeResource, TrackingSourceResource
 from tests.conftest import REPO_ROOT
 
 PRODUCTION_YAML = REPO_ROOT / "deploy" / "dagster.production.yaml"
-PG_BIN = (
-    next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), None)
-    if Path("/usr/lib/postgresql").exists()
-    else None
-)
 PG_ENV = {"DAGSTER_PG_HOST": "127.0.0.1", "DAGSTER_PG_USER": "postgres", "DAGSTER_PG_PASSWORD": "unused",
           "DAGSTER_PG_DB": "postgres", "DAGSTER_COMPUTE_LOG_BUCKET": "compute-logs"}  # fmt: skip
 
@@ -39,41 +34,6 @@ def test_production_config_validates(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert config["run_launcher"]["class"] == "EcsRunLauncher"
     assert config["compute_logs"]["class"] == "S3ComputeLogManager"
     assert config["concurrency"]["pools"]["default_limit"] == 1
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    if PG_BIN is None:
-        pytest.skip("Debian's postgresql is not installed (.ci/run installs it)")
-    root = Path(tempfile.mkdtemp(prefix="qb-pg-"))
-    shutil.chown(root, "postgres")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-
-    def as_postgres(*command: str) -> None:
-        subprocess.run(
-            ["su", "postgres", "-s", "/bin/sh", "-c", " ".join(command)], check=True, capture_output=True
-        )
-
-    as_postgres(str(PG_BIN / "initdb"), "-D", str(root / "data"), "-A", "trust", "-U", "postgres")
-    options = f"'-p {port} -k {root} -c listen_addresses=127.0.0.1'"
-    as_postgres(
-        str(PG_BIN / "pg_ctl"),
-        "-D",
-        str(root / "data"),
-        "-o",
-        options,
-        "-l",
-        str(root / "log"),
-        "-w",
-        "start",
-    )
-    try:
-        yield port
-    finally:
-        as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(root / "data"), "-m", "fast", "-w", "stop")
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_runs_are_stored_in_postgres(postgres: int, real_source: Path, tmp_path: Path, monkeypatch) -> None:
@@ -98,3 +58,30 @@ def test_runs_are_stored_in_postgres(postgres: int, real_source: Path, tmp_path:
         event = reopened.get_latest_materialization_event(dg.AssetKey("raw_tracking"))
         assert event.asset_materialization.metadata["plays_in"].value == 73
     assert os.environ["DAGSTER_PG_PORT"] == str(postgres)
+
+
+PARTIAL_RUN_CONFIG = """
+import json
+import dagster as dg
+from qb_assets.defs.definitions import defs
+config = {"resources": {"model_store": {"config": {"epochs": 2}},
+                        "duckdb_warehouse": {"config": {"path": "ducklake:other.ducklake"}}}}
+resolved = dg.validate_run_config(defs.resolve_job_def("weekly_refresh"), config)["resources"]
+print(json.dumps({name: resolved[name]["config"] for name in ("model_store", "duckdb_warehouse", "lake")}))
+"""
+
+
+def test_a_run_configured_in_part_keeps_the_deployments_locations(tmp_path: Path) -> None:
+    """Launchpad config for one field of a resource (the model store's epochs) leaves the others at the
+    deployment's QB_* values, not at the local work/ folders (the code location reads them as it loads)."""
+    env = {**os.environ, "QB_MODELS": "s3://models-bucket/store", "QB_LAKE": "s3://lake-bucket/lake",
+           "QB_WAREHOUSE_DATA": "s3://warehouse-bucket/data", "PYTHONPATH": str(REPO_ROOT)}  # fmt: skip
+    result = subprocess.run([sys.executable, "-c", PARTIAL_RUN_CONFIG], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, check=False)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    resolved = json.loads(result.stdout.strip().splitlines()[-1])
+    assert resolved["model_store"]["root"] == "s3://models-bucket/store"
+    assert resolved["model_store"]["epochs"] == 2
+    warehouse = {"path": "ducklake:other.ducklake", "data_path": "s3://warehouse-bucket/data"}
+    assert resolved["duckdb_warehouse"] == warehouse
+    assert resolved["lake"] == {"root": "s3://lake-bucket/lake"}

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import polars as pl
 
@@ -154,15 +153,16 @@ def partition_tables(week: int) -> dict[str, pl.DataFrame]:
     return {"games": games, "players": players, "plays": plays, "play_scores": scores}
 
 
-def build_fabricated_warehouse(path: Path) -> Path:
-    """Load the fabricated weeks 1 and 2 into the warehouse at ``path``; returns ``path``."""
+def build_fabricated_warehouse(path: Path | str) -> Path | str:
+    """Load the fabricated weeks 1 and 2 into the warehouse at ``path`` (a DuckDB file or a
+    ``ducklake:`` URI); returns ``path``."""
     for week in (1, 2):
         wh.load_partition(path, SEASON, week, partition_tables(week))
     return path
 
 
-def query(path: Path, sql: str, params: list | None = None) -> list[dict]:
-    con = duckdb.connect(str(path), read_only=True)
+def query(path: Path | str, sql: str, params: list | None = None) -> list[dict]:
+    con = wh.connect(path, read_only=True)
     try:
         result = con.execute(sql, params or [])
         columns = [d[0] for d in result.description]
@@ -171,13 +171,13 @@ def query(path: Path, sql: str, params: list | None = None) -> list[dict]:
         con.close()
 
 
-def one(path: Path, sql: str, params: list | None = None) -> dict:
+def one(path: Path | str, sql: str, params: list | None = None) -> dict:
     rows = query(path, sql, params)
     assert len(rows) == 1, rows
     return rows[0]
 
 
-def counts(path: Path) -> dict[str, int]:
+def counts(path: Path | str) -> dict[str, int]:
     tables = (*wh.LOADABLE_TABLES, *(table for table, _view in wh.MATERIALIZED))
     return {t: one(path, f"SELECT count(*) AS n FROM {t}")["n"] for t in tables}
 

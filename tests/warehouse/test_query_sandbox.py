@@ -1,7 +1,9 @@
 """``qb-score query`` is a sandbox: a statement sees the warehouse and nothing else. Every escape attempt
 (files, globs, other databases, exports, extensions, settings, pragmas, calls, several statements, a
 write hidden in a CTE) is refused with a one-line error, by ``run_query`` and by the command (exit 1),
-and leaves the warehouse file byte for byte as it was; the warehouse's own queries keep working."""
+and leaves the warehouse's files byte for byte as they were; the warehouse's own queries keep working.
+Every test runs on both backends: the embedded DuckDB file and a DuckLake (a DuckDB catalog file and its
+data folder), where the DuckLake's own functions that write or delete files are refused too."""
 
 from __future__ import annotations
 
@@ -73,43 +75,89 @@ ESCAPES = {
     "checkpoint": "CHECKPOINT",
     "detach": "DETACH warehouse",
 }
+# The DuckLake's maintenance functions write its catalog, write data files or delete them (also when
+# named inside a dynamic query); reading its own data folder is allowed, writing there is not.
+DUCKLAKE_ESCAPES = {
+    "merge_files": "SELECT * FROM ducklake_merge_adjacent_files('warehouse')",
+    "merge_in_a_query": "SELECT * FROM query('SELECT * FROM ducklake_' || "
+    "'merge_adjacent_files(''warehouse'')')",
+    "explain_analyze": "EXPLAIN ANALYZE SELECT * FROM ducklake_merge_adjacent_files('warehouse')",
+    "expire_snapshots": "SELECT * FROM ducklake_expire_snapshots('warehouse', versions => [0])",
+    "cleanup_files": "SELECT * FROM ducklake_cleanup_old_files('warehouse', cleanup_all => true)",
+    "delete_orphans": "SELECT * FROM ducklake_delete_orphaned_files('warehouse', cleanup_all => true)",
+    "set_option": "SELECT * FROM ducklake_set_option('warehouse', 'data_inlining_row_limit', 0)",
+    "catalog_write": "DELETE FROM __ducklake_metadata_warehouse.ducklake_snapshot",
+}
 # What an escape would leave behind if it got through.
 WRITTEN = ("other.duckdb", "copied.csv", "copied.parquet", "exported")
 
 
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def digests(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` (but the outside folder) with its SHA-256."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and "outside" not in p.relative_to(folder).parts
+    }
 
 
-@pytest.mark.parametrize("name", sorted(ESCAPES))
-def test_escape_attempts_are_refused(
-    name: str, warehouse: Path, outside: Path, capsys: pytest.CaptureFixture[str]
+@pytest.fixture(params=["duckdb", "ducklake"])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, Path]:
+    """(the warehouse as ``--warehouse`` names it, the folder holding all of its files): a private copy
+    of the embedded file, or the module's DuckLake (tests here only read: each checks it is unchanged)."""
+    if request.param == "duckdb":
+        return str(request.getfixturevalue("warehouse")), tmp_path
+    uri = request.getfixturevalue("built_ducklake")
+    return uri, Path(uri.removeprefix("ducklake:")).parent
+
+
+def assert_refused(
+    sql: str, target: tuple[str, Path], outside: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sql = ESCAPES[name].format(outside=outside)
-    before = digest(warehouse)
+    uri, folder = target
+    before = digests(folder)
+    assert before, "the warehouse's files are where the fixture says"
     with pytest.raises(ValueError, match=REFUSAL) as error:
-        run_query(sql, str(warehouse), "csv")
+        run_query(sql, uri, "csv")
     assert "\n" not in str(error.value)
     assert SECRET not in str(error.value)
 
-    assert main(["query", sql, "--warehouse", str(warehouse)]) == 1
+    assert main(["query", sql, "--warehouse", uri]) == 1
     out, err = capsys.readouterr()
     assert out == ""
     assert len(err.splitlines()) == 1 and re.match(r"qb-score: error: ", err)
     assert SECRET not in err
 
-    assert digest(warehouse) == before
-    assert sorted(p.name for p in warehouse.parent.iterdir()) == ["outside", "warehouse.duckdb"]
+    # Byte for byte, and no file added (a write-ahead log, an exported copy, a new data file).
+    assert digests(folder) == before
     assert not any((outside / name).exists() for name in WRITTEN)
 
 
-def test_the_sandbox_settings_are_in_force(warehouse: Path) -> None:
+@pytest.mark.parametrize("name", sorted(ESCAPES))
+def test_escape_attempts_are_refused(
+    name: str, target: tuple[str, Path], outside: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert_refused(ESCAPES[name].format(outside=outside), target, outside, capsys)
+
+
+@pytest.mark.parametrize("name", sorted(DUCKLAKE_ESCAPES))
+def test_ducklake_escape_attempts_are_refused(
+    name: str, built_ducklake: str, outside: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = Path(built_ducklake.removeprefix("ducklake:")).parent
+    data = Path(built_ducklake.removeprefix("ducklake:") + ".files")
+    assert any(data.rglob("*.parquet")), "the lake has data files to protect"
+    sql = DUCKLAKE_ESCAPES[name].format(data=data)
+    assert_refused(sql, (built_ducklake, folder), outside, capsys)
+
+
+def test_the_sandbox_settings_are_in_force(target: tuple[str, Path]) -> None:
     rows = json.loads(
         run_query(
             "SELECT name, value FROM duckdb_settings() WHERE name IN ('enable_external_access', "
             "'lock_configuration', 'autoinstall_known_extensions', 'autoload_known_extensions', "
             "'allow_community_extensions')",
-            str(warehouse),
+            target[0],
             "json",
         )
     )
@@ -134,6 +182,6 @@ def test_the_sandbox_settings_are_in_force(warehouse: Path) -> None:
         ("SELECT * FROM pragma_table_info('players')", "cid"),
     ],
 )
-def test_reading_the_warehouse_still_works(warehouse: Path, sql: str, first_column: str) -> None:
-    rows = json.loads(run_query(sql, str(warehouse), "json"))
+def test_reading_the_warehouse_still_works(target: tuple[str, Path], sql: str, first_column: str) -> None:
+    rows = json.loads(run_query(sql, target[0], "json"))
     assert rows and next(iter(rows[0])) == first_column

@@ -56,7 +56,8 @@ def assert_scores(row: dict, expected: dict) -> None:
 # ---- the priors ----------------------------------------------------------------------------------------
 
 
-def test_priors_match_an_independent_computation(warehouse: Path) -> None:
+def test_priors_match_an_independent_computation(read_warehouse: Path | str) -> None:
+    warehouse = read_warehouse
     stored = {
         (r["season"], r["level"], r["split"], r["component"]): r
         for r in query(warehouse, "SELECT * FROM score_priors")
@@ -117,7 +118,8 @@ def test_prior_strength_follows_the_spread_between_passers(tmp_path: Path) -> No
 # ---- the shrunk scores ----------------------------------------------------------------------------------
 
 
-def test_season_scores_match_hand_computation(warehouse: Path) -> None:
+def test_season_scores_match_hand_computation(read_warehouse: Path | str) -> None:
+    warehouse = read_warehouse
     rows = {r["passer_nfl_id"]: r for r in query(warehouse, "SELECT * FROM qb_season_scores")}
     assert set(rows) == set(QBS)
     priors = level_priors(PRIORS, SEASON, "season")
@@ -137,7 +139,8 @@ def test_season_scores_match_hand_computation(warehouse: Path) -> None:
         assert row["completion_pct"] == pytest.approx(100 * (mine["pass_result"] == "C").mean())
 
 
-def test_game_and_split_scores_use_their_own_priors(warehouse: Path) -> None:
+def test_game_and_split_scores_use_their_own_priors(read_warehouse: Path | str) -> None:
+    warehouse = read_warehouse
     row = one(warehouse, "SELECT * FROM qb_game_scores WHERE passer_nfl_id = 103 AND week = 2")
     assert (row["game_id"], row["team"], row["opponent"]) == (2024091501, "CCC", "AAA")
     assert str(row["game_date"]) == "2024-09-15"
@@ -190,7 +193,8 @@ def test_score_mapping(warehouse: Path) -> None:
     assert row["monotone"]
 
 
-def test_weekly_trend_to_date_is_the_season_score_so_far(warehouse: Path) -> None:
+def test_weekly_trend_to_date_is_the_season_score_so_far(read_warehouse: Path | str) -> None:
+    warehouse = read_warehouse
     rows = query(warehouse, "SELECT * FROM qb_weekly_trend WHERE passer_nfl_id = 102 ORDER BY week")
     mine = SCORES.filter(pl.col("passer_nfl_id") == 102)
     week1 = mine.filter(pl.col("week") == 1)

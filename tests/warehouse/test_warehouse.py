@@ -57,7 +57,8 @@ def test_load_counts_and_primary_keys(warehouse: Path) -> None:
         con.close()
 
 
-def test_reload_is_idempotent(warehouse: Path) -> None:
+def test_reload_is_idempotent(any_warehouse: Path | str) -> None:
+    warehouse = any_warehouse
     before = counts(warehouse)
     season_before = query(warehouse, "SELECT * FROM qb_season_scores ORDER BY passer_nfl_id")
     for week in (2, 1, 2):
@@ -68,7 +69,8 @@ def test_reload_is_idempotent(warehouse: Path) -> None:
     assert dupes["n"] == 0
 
 
-def test_reload_replaces_only_its_partition(warehouse: Path) -> None:
+def test_reload_replaces_only_its_partition(any_warehouse: Path | str) -> None:
+    warehouse = any_warehouse
     prior_sql = "SELECT * FROM score_priors WHERE level = 'season' AND component = 'execution_percentile'"
     prior_before = one(warehouse, prior_sql)
     week1 = partition_tables(1)
@@ -98,7 +100,8 @@ def test_reload_replaces_only_its_partition(warehouse: Path) -> None:
         assert stored[column] == pytest.approx(expected[column]), column
 
 
-def test_failed_load_rolls_back(warehouse: Path) -> None:
+def test_failed_load_rolls_back(any_warehouse: Path | str) -> None:
+    warehouse = any_warehouse
     before = counts(warehouse)
     aggregates_before = {t: query(warehouse, f"SELECT * FROM {t} ORDER BY ALL") for t in MATERIALIZED}
     tables = partition_tables(1)
@@ -122,7 +125,8 @@ def test_rows_of_another_partition_are_refused(tmp_path: Path) -> None:
         wh.load_partition(tmp_path / "w.duckdb", SEASON, 1, {"tracking": SCORES})
 
 
-def test_play_scores_without_the_score_columns_are_refused(warehouse: Path) -> None:
+def test_play_scores_without_the_score_columns_are_refused(any_warehouse: Path | str) -> None:
+    warehouse = any_warehouse
     before = counts(warehouse)
     old = partition_tables(1)["play_scores"].drop("execution_percentile", "decision_value")
     with pytest.raises(
@@ -149,20 +153,37 @@ def test_a_warehouse_of_the_retired_score_is_refused(tmp_path: Path) -> None:
         con.close()
 
 
-def test_load_lake(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["duckdb", "ducklake"])
+def test_load_lake(tmp_path: Path, backend: str) -> None:
+    target = str(tmp_path / "w.duckdb") if backend == "duckdb" else f"ducklake:{tmp_path / 'w.ducklake'}"
     lake = tmp_path / "lake"
     for week in (1, 2):
         for table, frame in partition_tables(week).items():
             if not (table == "players" and week == 2):  # a partition may lack an optional table
                 lake_io.write_partition(lake, table, SEASON, week, frame)
     messages: list[str] = []
-    summary = wh.load_lake(lake, tmp_path / "w.duckdb", progress=messages.append)
+    summary = wh.load_lake(lake, target, progress=messages.append)
     assert summary["partitions"] == [[SEASON, 1], [SEASON, 2]]
     assert summary["rows"]["play_scores"] == SCORES.height
     assert len(messages) == 2
-    assert counts(tmp_path / "w.duckdb")["players"] == len(QBS)
+    assert counts(target)["players"] == len(QBS)
+    assert counts(target)["play_scores"] == SCORES.height
     with pytest.raises(FileNotFoundError):
-        wh.load_lake(lake, tmp_path / "w.duckdb", partitions=[(SEASON, 9)])
+        wh.load_lake(lake, target, partitions=[(SEASON, 9)])
+
+
+def test_scores_out_of_range_are_refused(any_warehouse: Path | str) -> None:
+    """The schema's CHECKs hold on both backends (DuckLake stores none: the load verifies them)."""
+    before = counts(any_warehouse)
+    tables = partition_tables(1)
+    tables["play_scores"] = tables["play_scores"].with_columns(
+        passing_percentile=pl.when(pl.col("play_id") == tables["play_scores"]["play_id"][0])
+        .then(1.5)
+        .otherwise(pl.col("passing_percentile"))
+    )
+    with pytest.raises(duckdb.ConstraintException, match="passing_percentile"):
+        wh.load_partition(any_warehouse, SEASON, 1, tables)
+    assert counts(any_warehouse) == before
 
 
 # ---- views (the score columns: test_score_views.py) ----------------------------------------------------
