@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ml.errors import ArtifactError
+from qb_assets.cli.live import add_score_play_command
 from qb_assets.common.ranges import parse_int_ranges
 from qb_assets.ingest.formats import LAYOUT_CHOICES, LayoutError
 from qb_assets.io.files import SourceError
@@ -163,13 +164,6 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
     picture = explain_play(args.lake, resolve_model_dir(args.model), args.game_id, args.play_id)
     return _write_picture(*picture, args.out)
-
-
-def cmd_score_play(args: argparse.Namespace) -> int:
-    from qb_assets.scoring.live import LivePlayScorer, read_play_rows  # noqa: PLC0415
-
-    play = read_play_rows(args.tracking_file, args.game_id, args.play_id)
-    return _print_json(LivePlayScorer(resolve_model_dir(args.model)).score_rows(play).as_dict())
 
 
 def cmd_chart(args: argparse.Namespace) -> int:
@@ -345,12 +339,7 @@ def add_score_commands(commands: argparse._SubParsersAction) -> None:
     explain.add_argument("--out", required=True, help="PNG file to write")
     explain.set_defaults(run=cmd_explain)
 
-    live = commands.add_parser("score-play", help="score one play live from its raw tracking rows")
-    live.add_argument("tracking_file", help="a tracking file (any layout); its folder's plays/games/players")
-    live.add_argument("game_id", type=int)
-    live.add_argument("play_id", type=int)
-    live.add_argument("--model", required=True, help=MODEL_HELP)
-    live.set_defaults(run=cmd_score_play)
+    add_score_play_command(commands, MODEL_HELP)
 
     query = commands.add_parser("query", help="run one read-only SQL statement against the warehouse")
     query.add_argument("sql", help='one SQL statement, e.g. "SELECT * FROM qb_season_scores LIMIT 5"')
@@ -374,12 +363,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_commands(commands)
     add_score_commands(commands)
     demo = commands.add_parser("demo", help="the embedded default end to end, through Dagster")
-    demo.add_argument(
-        "--workdir", default="work", help="where the season, lake and DAGSTER_HOME go (default ./work)"
-    )
-    demo.add_argument(
-        "--source", default=None, help="ingest this tracking folder instead of a synthetic season"
-    )
+    demo.add_argument("--workdir", default="work", help="the season, lake and DAGSTER_HOME (default ./work)")
+    demo.add_argument("--source", default=None, help="a tracking folder instead of a synthetic season")
     demo.add_argument(
         "--pbp",
         default=None,
