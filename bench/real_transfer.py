@@ -5,7 +5,7 @@ Two tables:
 1. **Feature distances**: each release feature the models read, on the real game (BDB 2021 tracking,
    no plays table: ingested and featurized by the project) against a generated season written in the
    same vintage (linemen untracked, ``generate_season(..., vintage_mix={"bdb2021": 1})``): the
-   two-sample KS distance, the medians, and the target (KS < 0.2) for the features issue 19 names.
+   two-sample KS distance, the medians, and the target (KS < 0.2) for the features with a target.
 2. **Real calibration**: a model trained on one generated full season (17 weeks x 16 games, the
    training vintage mix ``TRAINING_VINTAGE_MIX``, situation masking on) scores the real game; per model
    (passing, execution): the 90% interval coverage of the actual yards, the mean percentile, the KS
@@ -43,7 +43,7 @@ from qb_assets.synthetic.season import TRAINING_VINTAGE_MIX, generate_season
 
 REAL_GAME_FILE = "bdb2021_week14_game2018120600.csv"
 KS_TARGET = 0.2
-# The features issue 19 names (targets apply), then others the models read (shown, no target).
+# The features the sim-to-real targets name (targets apply), then others the models read (shown, no target).
 TARGET_FEATURES = (
     "qb_speed_at_release",
     "qb_acceleration_at_release",
@@ -159,7 +159,7 @@ def print_distances(table: pl.DataFrame) -> None:
 
 
 def calibration(real_lake: str, version_dir: Path) -> dict:
-    """The real game scored by the version: per model, the numbers issue 19's item 4 names."""
+    """The real game scored by the version: per model, the numbers of the real calibration target."""
     score_lake(real_lake, version_dir)
     scores = lake_io.scan_table(real_lake, "play_scores").collect()
     yards = scores["yards_gained"].to_numpy()

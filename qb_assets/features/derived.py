@@ -97,7 +97,7 @@ def derived_features(tracking: pl.DataFrame, plays: pl.DataFrame) -> tuple[pl.Da
     # binview/mod.rs) formatting a String column whose chunks are [0 rows, n rows] after the filter
     # below, next to single-chunk columns. The joins above leave such a layout now and then; e.g.
     # `qb-score generate G --weeks 1 --games-per-week 16 --seed 5153`, ingest, features: week 1's
-    # two no_target throwaways trip it (seed 5151 before issue 19's generator). tests/features keeps it.
+    # two no_target throwaways trip it (seed 5151 of the earlier generator). tests/features keeps it.
     joined = joined.with_columns(reason.alias("reason")).rechunk()
     quarantine = joined.filter(pl.col("reason").is_not_null()).select(
         *PLAY_KEY,

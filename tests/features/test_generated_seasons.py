@@ -1,7 +1,7 @@
 """Ingest and features on many small generated seasons, so that a crash on an unlucky seed cannot hide.
 
 Seed 5151's week 1 (16 games) made Polars 2.1.0 panic in the feature quarantine's ``pl.format`` (see
-``features/derived.py``); since the generator's issue-19 movement changes, seed 5153 is the one whose week 1
+``features/derived.py``); since the generator's realistic-movement changes, seed 5153 is the one whose week 1
 carries two no_target throwaways and panics without the rechunk there (checked by removing it). The sweep
 covers seeds no other test uses.
 """

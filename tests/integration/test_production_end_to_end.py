@@ -1,4 +1,4 @@
-"""The production profile end to end on one machine (issue 17, item 3): Dagster's runs, events and
+"""The production profile end to end on one machine: Dagster's runs, events and
 schedules and the DuckLake's catalog in PostgreSQL; the landing zone, lake, model store, DuckLake data
 and compute logs on S3 (moto); the instance of deploy/dagster.production.yaml with the default run
 launcher in place of ECS; a code server, the webserver and the daemon as their own processes

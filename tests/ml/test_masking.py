@@ -1,4 +1,4 @@
-"""Situation masking (issue 19): training reads a share of plays as a tracking-only source gives them."""
+"""Situation masking: training reads a share of plays as a tracking-only source gives them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The applicability guard (issue 19): a model's training profile against the plays it scores. A week of
+"""The applicability guard: a model's training profile against the plays it scores. A week of
 the season it was trained on is inside it; the real tracking-only BDB 2021 game is far outside a model
 trained without situation masking or untracked linemen; a shifted feature is caught and named; the
 Dagster check's severity follows the verdict; ``qb-score score`` prints the warning."""

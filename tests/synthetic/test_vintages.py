@@ -1,4 +1,4 @@
-"""Generated seasons written in older Big Data Bowl vintages (issue 19): BDB 2021 without linemen, BDB
+"""Generated seasons written in older Big Data Bowl vintages: BDB 2021 without linemen, BDB
 2019 without a, o or playDirection; the vintage changes the files and the tracked players, never the
 plays."""
 

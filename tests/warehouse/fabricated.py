@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pytest
 
 from qb_assets.warehouse import load as wh
 
@@ -175,6 +176,12 @@ def one(path: Path | str, sql: str, params: list | None = None) -> dict:
     rows = query(path, sql, params)
     assert len(rows) == 1, rows
     return rows[0]
+
+
+def same_rows(left: list[dict], right: list[dict]) -> bool:
+    """The same rows, floats equal up to pytest.approx (a sum's last bits depend on the order a DuckLake
+    reads its files in)."""
+    return len(left) == len(right) and all(a == pytest.approx(b) for a, b in zip(left, right, strict=True))
 
 
 def counts(path: Path | str) -> dict[str, int]:

@@ -117,6 +117,7 @@ def test_season_intervals_cover_the_truth(oracle_warehouses) -> None:
             )
             covered[score] += rows.select(inside).to_series().to_list()
     for score, inside in covered.items():
+        print(f"{score}: {sum(inside)} of {len(inside)} starters' 90% intervals hold the truth")
         assert 0.85 <= sum(inside) / len(inside) <= 0.95, (score, sum(inside), len(inside))
 
 

@@ -13,7 +13,7 @@ from qb_assets.defs.resources import LakeResource, WarehouseResource
 from qb_assets.defs.warehouse import warehouse as warehouse_asset
 from qb_assets.io import lake as lake_io
 from qb_assets.warehouse import load as wh
-from tests.warehouse.fabricated import QBS, SCORES, SEASON, partition_tables, query
+from tests.warehouse.fabricated import QBS, SCORES, SEASON, partition_tables, query, same_rows
 
 # Week 1 was scored by one model, week 2 after a retrain by another.
 VERSION_OF_WEEK = {1: "sbp-2024-09-01", 2: "sbp-2024-09-14"}
@@ -42,10 +42,6 @@ def model_versions_by_passer(path: Path) -> dict[int, int]:
 
 def plays_of_week(week: int) -> int:
     return SCORES.filter(pl.col("week") == week).height
-
-
-def same_rows(left: list[dict], right: list[dict]) -> bool:
-    return len(left) == len(right) and all(a == pytest.approx(b) for a, b in zip(left, right, strict=True))
 
 
 def test_one_version_per_season(warehouse: Path) -> None:

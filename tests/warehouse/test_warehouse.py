@@ -26,6 +26,7 @@ from tests.warehouse.fabricated import (
     one,
     partition_tables,
     query,
+    same_rows,
 )
 from tests.warehouse.reference import reference_priors
 
@@ -64,7 +65,7 @@ def test_reload_is_idempotent(any_warehouse: Path | str) -> None:
     for week in (2, 1, 2):
         wh.load_partition(warehouse, SEASON, week, partition_tables(week))
     assert counts(warehouse) == before
-    assert query(warehouse, "SELECT * FROM qb_season_scores ORDER BY passer_nfl_id") == season_before
+    assert same_rows(query(warehouse, "SELECT * FROM qb_season_scores ORDER BY passer_nfl_id"), season_before)
     dupes = one(warehouse, "SELECT count(*) - count(DISTINCT (game_id, play_id)) AS n FROM play_scores")
     assert dupes["n"] == 0
 
