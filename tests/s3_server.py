@@ -25,7 +25,8 @@ AWS_ENV = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AW
 _UNAVAILABLE = b"<Error><Code>ServiceUnavailable</Code><Message>injected by the test</Message></Error>"
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (for the servers the tests start)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -50,7 +51,7 @@ def aws_environment(endpoint: str) -> Iterator[None]:
 @contextmanager
 def moto_server() -> Iterator[str]:
     """A moto S3 server on a free port; yields its endpoint."""
-    port = _free_port()
+    port = free_port()
     server = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or "moto_server"
     process = subprocess.Popen([server, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)  # fmt: skip

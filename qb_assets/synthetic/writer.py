@@ -158,25 +158,23 @@ def as_vintage(tracking: pl.DataFrame, vintage: str, home_club: str, players: pl
         return tracking
     frame = tracking.join(players.select("nflId", "position", "displayName"), on="nflId", how="left")
     frame = frame.filter(~pl.col("position").is_in(UNTRACKED_POSITIONS[vintage]).fill_null(False))
-    football = pl.col("team") == "football"
     if vintage == "bdb2021":
         return frame.with_columns(
-            pl.when(football)
-            .then(pl.lit("football"))
-            .when(pl.col("team") == home_club)
-            .then(pl.lit("home"))
-            .otherwise(pl.lit("away"))
-            .alias("team"),
+            *_club_labels(home_club, ball_team="football", ball_name="Football"),
             pl.col("event").fill_null("None"),
-            pl.when(football).then(pl.lit("Football")).otherwise(pl.col("displayName")).alias("displayName"),
         ).select(BDB2021_COLUMNS)
     return frame.with_columns(
-        pl.when(football)
-        .then(pl.lit("ball"))
-        .when(pl.col("team") == home_club)
-        .then(pl.lit("home"))
-        .otherwise(pl.lit("away"))
-        .alias("team"),
-        pl.when(football).then(pl.lit("football")).otherwise(pl.col("displayName")).alias("displayName"),
+        *_club_labels(home_club, ball_team="ball", ball_name="football"),
         pl.col("frameId").alias("frame.id"),
     ).select(BDB2019_COLUMNS)
+
+
+def _club_labels(home_club: str, ball_team: str, ball_name: str) -> list[pl.Expr]:
+    """``team`` as home/away (the ball as ``ball_team``) and the ball's ``displayName``, as the older
+    vintages write them."""
+    football = pl.col("team") == "football"
+    side = pl.when(pl.col("team") == home_club).then(pl.lit("home")).otherwise(pl.lit("away"))
+    return [
+        pl.when(football).then(pl.lit(ball_team)).otherwise(side).alias("team"),
+        pl.when(football).then(pl.lit(ball_name)).otherwise(pl.col("displayName")).alias("displayName"),
+    ]

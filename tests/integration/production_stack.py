@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ import yaml
 from dagster._core.execution.backfill import BulkActionStatus
 
 from tests.conftest import REPO_ROOT
+from tests.s3_server import free_port
 
 PRODUCTION_YAML = REPO_ROOT / "deploy" / "dagster.production.yaml"
 LOCATION = "qb_assets"
@@ -56,17 +56,13 @@ mutation ($params: ExecutionParams!) {
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def production_instance_yaml() -> dict:
-    """deploy/dagster.production.yaml with the default run launcher in place of the ECS one: the only
-    change the local profile makes (storage, compute logs, coordinator and pools stay as written)."""
+    """deploy/dagster.production.yaml with the default run launcher in place of the ECS one (storage,
+    compute logs, the coordinator and pools stay as written; the queue is polled more often)."""
     config = yaml.safe_load(PRODUCTION_YAML.read_text())
     config["run_launcher"] = {"module": "dagster.core.launcher", "class": "DefaultRunLauncher"}
+    # The queue is polled every second instead of every 5: waiting time, not what the test checks.
+    config["run_coordinator"].setdefault("config", {})["dequeue_interval_seconds"] = 1
     return config
 
 
@@ -196,14 +192,19 @@ def _service(name: str, command: list[str], env: Mapping[str, str], logs: dict[s
     try:
         yield process
     finally:
-        # The session holds the service and what it started (the code server's run workers).
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
+        stop_session(process)
         log.close()
+
+
+def stop_session(process: subprocess.Popen, grace_s: float = 60.0) -> None:
+    """Stop a service started with ``start_new_session``: its session holds the service and what it
+    started (the code server's run workers); SIGTERM lets Dagster shut down, SIGKILL after ``grace_s``."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
 
 
 @contextmanager
@@ -214,7 +215,7 @@ def production_stack(folder: Path, env: Mapping[str, str]) -> Iterator[Stack]:
     home.mkdir(parents=True, exist_ok=True)
     assert env["DAGSTER_HOME"] == str(home)
     (home / "dagster.yaml").write_text(yaml.safe_dump(production_instance_yaml()))
-    grpc_port, web_port = _free_port(), _free_port()
+    grpc_port, web_port = free_port(), free_port()
     workspace = folder / "workspace.yaml"
     grpc = {"host": "127.0.0.1", "port": grpc_port, "location_name": LOCATION}
     workspace.write_text(yaml.safe_dump({"load_from": [{"grpc_server": grpc}]}))

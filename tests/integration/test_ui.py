@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,15 +20,11 @@ from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError
 from qb_assets.defs.partitions import add_partitions
 from qb_assets.synthetic.season import generate_season
 from tests.conftest import REPO_ROOT
+from tests.integration.production_stack import stop_session
+from tests.s3_server import free_port
 
 STARTUP_TIMEOUT_S = 180
 RUN_TIMEOUT_S = 300
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +36,7 @@ def dagster_dev(tmp_path_factory: pytest.TempPathFactory):
     shutil.copyfile(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
     with dg.DagsterInstance.from_config(str(home)) as instance:
         add_partitions(instance, [(2024, 1)])  # seasons are dynamic partitions: the run's must exist
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DAGSTER_HOME": str(home),
@@ -74,11 +68,8 @@ def dagster_dev(tmp_path_factory: pytest.TempPathFactory):
             pytest.fail("dagster dev did not start: " + (root / "dagster_dev.log").read_text()[-3000:])
         yield {"port": port, "home": home, "root": root}
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        # dagster dev can take over a minute to stop after a run; its temporary home is not reused.
+        stop_session(process, grace_s=10)
         log.close()
 
 
