@@ -7,6 +7,7 @@ asset: files in, three frames out (tracking, plays, quarantine), nothing written
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -77,9 +78,12 @@ class PartitionResult:
         }
 
 
-def read_tracking_files(source: TrackingSource, files: list[SourceFile]) -> tuple[list[RawRows], list[dict]]:
-    """(each file's rows as read, files cut mid-line: {"file", "line"})."""
-    raws, truncated = [], []
+def read_tracking_files(
+    source: TrackingSource, files: list[SourceFile], truncated: list[dict]
+) -> Iterator[RawRows]:
+    """Each file's rows as read, one file at a time (so a partition's raw text frames are never all in
+    memory at once); each file cut mid-line is appended to ``truncated`` as {"file", "line"} when its
+    rows are yielded."""
     for file in files:
         try:
             raw = source.read_frame(file, as_strings=True, schema_overrides=formats.NUMERIC_READ_TYPES)
@@ -93,11 +97,10 @@ def read_tracking_files(source: TrackingSource, files: list[SourceFile]) -> tupl
             and csv_last_line_cut(*source.read_ends(file))
         ):
             truncated.append({"file": file.uri, "line": raw.height + 1})  # the header is line 1
-        raws.append((file.uri, raw))
-    return raws, truncated
+        yield file.uri, raw
 
 
-def _parse_tracking(raws: list[RawRows], forced_layout: str) -> tuple[pl.DataFrame, pl.DataFrame, str]:
+def _parse_tracking(raws: Iterable[RawRows], forced_layout: str) -> tuple[pl.DataFrame, pl.DataFrame, str]:
     """(parsed rows, parse errors, layout) of the files' rows."""
     parsed, errors, layouts = [], [], set()
     for uri, raw in raws:
@@ -187,12 +190,13 @@ def ingest_partition(
     forced_layout: str = "auto",
 ) -> PartitionResult:
     """Read, check, normalize and derive the play table for one partition's files."""
-    raws, truncated = read_tracking_files(source, files)
+    truncated: list[dict] = []  # filled as the files are read, before the cut lines are handled
+    raws = read_tracking_files(source, files, truncated)
     return ingest_tracking_rows(raws, key, aux, forced_layout, truncated)
 
 
 def ingest_tracking_rows(
-    raws: list[RawRows],
+    raws: Iterable[RawRows],
     key: PartitionKey,
     aux: AuxTables,
     forced_layout: str = "auto",
@@ -201,8 +205,9 @@ def ingest_tracking_rows(
     """``ingest_partition`` on rows already read: (file uri, its rows as ``TrackingSource.read_frame``
     returns them) per file, and the files cut mid-line. Live scoring passes one play's rows."""
     season, week = key
-    truncated = truncated or []
     raw, parse_errors, layout = _parse_tracking(raws, forced_layout)
+    # After the parse: a reader of the files (``read_tracking_files``) fills ``truncated`` as it goes.
+    truncated = [] if truncated is None else truncated
     rows_in = raw.height
     raw, cut_rows, cut_quarantine = _cut_lines(raw, truncated)
     parse_errors = parse_errors.join(

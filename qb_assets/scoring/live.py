@@ -197,7 +197,8 @@ def read_play_rows(tracking_file: str | Path, game_id: int, play_id: int) -> Pla
     source = open_source(path)
     files = source.list_files()
     aux = AuxTables.load(folder, tables)
-    ((_, raw),), truncated = read_tracking_files(source, files)
+    truncated: list[dict] = []
+    ((_, raw),) = read_tracking_files(source, files, truncated)
     missing = [c for c in ("gameId", "playId") if c not in raw.columns]
     if missing:
         raise SourceError(f"{path}: no {' or '.join(missing)} column: not a tracking file")
