@@ -166,6 +166,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return _write_picture(*picture, args.out)
 
 
+def cmd_score_play(args: argparse.Namespace) -> int:
+    from qb_assets.scoring.live import LivePlayScorer, read_play_rows  # noqa: PLC0415
+
+    play = read_play_rows(args.tracking_file, args.game_id, args.play_id)
+    return _print_json(LivePlayScorer(resolve_model_dir(args.model)).score_rows(play).as_dict())
+
+
 def cmd_chart(args: argparse.Namespace) -> int:
     from qb_assets.scoring.plots import weekly_chart  # noqa: PLC0415
 
@@ -339,7 +346,7 @@ def add_score_commands(commands: argparse._SubParsersAction) -> None:
     explain.add_argument("--out", required=True, help="PNG file to write")
     explain.set_defaults(run=cmd_explain)
 
-    add_score_play_command(commands, MODEL_HELP)
+    add_score_play_command(commands, MODEL_HELP, cmd_score_play)
 
     query = commands.add_parser("query", help="run one read-only SQL statement against the warehouse")
     query.add_argument("sql", help='one SQL statement, e.g. "SELECT * FROM qb_season_scores LIMIT 5"')
