@@ -75,7 +75,8 @@ def as_location(warehouse: WarehouseLike) -> WarehouseLocation:
     return WarehouseLocation(str(warehouse))
 
 
-def _literal(text: str) -> str:
+def sql_literal(text: str) -> str:
+    """``text`` as a SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -114,7 +115,8 @@ def configure_s3(con: duckdb.DuckDBPyConnection) -> None:
         options["URL_STYLE"] = "path"
         options["USE_SSL"] = "true" if endpoint.startswith("https://") else "false"
     body = ", ".join(
-        f"{key} {value}" if key == "USE_SSL" else f"{key} {_literal(value)}" for key, value in options.items()
+        f"{key} {value}" if key == "USE_SSL" else f"{key} {sql_literal(value)}"
+        for key, value in options.items()
     )
     con.execute(f"CREATE OR REPLACE SECRET qb_warehouse_s3 (TYPE s3, {body})")
 
@@ -139,12 +141,12 @@ def attach_ducklake(
     if data_path and not read_only:
         if not data_path.startswith("s3://"):
             Path(data_path).mkdir(parents=True, exist_ok=True)
-        options.append(f"DATA_PATH {_literal(data_path.rstrip('/') + '/')}")
+        options.append(f"DATA_PATH {sql_literal(data_path.rstrip('/') + '/')}")
     if not in_postgres and not read_only:
         Path(catalog).parent.mkdir(parents=True, exist_ok=True)
     suffix = f" ({', '.join(options)})" if options else ""
     try:
-        con.execute(f"ATTACH {_literal(DUCKLAKE_PREFIX + catalog)} AS {CATALOG_ALIAS}{suffix}")
+        con.execute(f"ATTACH {sql_literal(DUCKLAKE_PREFIX + catalog)} AS {CATALOG_ALIAS}{suffix}")
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0]
         hint = ""

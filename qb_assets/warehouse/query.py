@@ -35,12 +35,14 @@ import duckdb
 
 from qb_assets.warehouse.backend import (
     NO_EXTENSION_DOWNLOADS,
+    POSTGRES_PREFIX,
     WarehouseLike,
     WarehouseLocation,
     as_location,
     attach_ducklake,
     exists,
     recorded_data_path,
+    sql_literal,
 )
 from qb_assets.warehouse.extensions import load_extensions
 
@@ -243,10 +245,6 @@ def format_json(columns: list[str], rows: list[tuple]) -> str:
     return json.dumps(records, indent=2)
 
 
-def _sql_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _snapshot_postgres_catalog(location: WarehouseLocation, folder: str) -> str:
     """Copy the DuckLake catalog tables (``ducklake_*``) of the PostgreSQL database into a DuckDB file in
     ``folder``, in one read-only transaction (a consistent snapshot); returns the file's path."""
@@ -254,8 +252,8 @@ def _snapshot_postgres_catalog(location: WarehouseLocation, folder: str) -> str:
     con = duckdb.connect(config=NO_EXTENSION_DOWNLOADS)
     try:
         load_extensions(con, "postgres")
-        dsn = location.catalog.removeprefix("postgres:").replace("'", "''")
-        con.execute(f"ATTACH '{dsn}' AS catalog_source (TYPE postgres, READ_ONLY)")
+        dsn = sql_literal(location.catalog.removeprefix(POSTGRES_PREFIX))
+        con.execute(f"ATTACH {dsn} AS catalog_source (TYPE postgres, READ_ONLY)")
         con.execute(f"ATTACH '{path}' AS catalog_snapshot")
         con.begin()
         tables = con.execute(
@@ -280,7 +278,7 @@ def _open_sandboxed_ducklake(location: WarehouseLocation, folder: str) -> duckdb
         attach_ducklake(con, WarehouseLocation(location.uri), read_only=True, catalog=catalog)
         data_path = recorded_data_path(con)
         # The lake's data files are the one place the sandbox reads (the plan check keeps writes out).
-        con.execute(f"SET allowed_directories = [{_sql_literal(data_path)}]")
+        con.execute(f"SET allowed_directories = [{sql_literal(data_path)}]")
         for name in ("enable_external_access", "lock_configuration"):
             con.execute(f"SET {name} = {str(SANDBOX_CONFIG[name]).lower()}")
     except BaseException:
