@@ -81,15 +81,12 @@ def local_version_dir(version_dir: str | Path) -> Path:
 
 
 def _parent_and_name(path: str | Path) -> tuple[str, str]:
+    """(the folder, the file name) of a local path or a URI."""
     text = str(path).rstrip("/")
-    return (
-        (text.rsplit("/", 1)[0], text.rsplit("/", 1)[1])
-        if is_remote(text)
-        else (
-            str(Path(text).parent),
-            Path(text).name,
-        )
-    )
+    if is_remote(text):
+        parent, _, name = text.rpartition("/")
+        return parent, name
+    return str(Path(text).parent), Path(text).name
 
 
 def write_json_atomic(path: str | Path, value: dict) -> str | Path:
