@@ -8,6 +8,7 @@ import dagster as dg
 from ml.errors import ArtifactError
 from qb_assets.defs.features import play_features
 from qb_assets.defs.metadata import picture, rounded
+from qb_assets.defs.pools import GPU_POOL
 from qb_assets.defs.resources import LakeResource, ModelStoreResource, TrackingSourceResource
 from qb_assets.features.schema import schema_hash
 from qb_assets.model.evaluation import evaluate_model, format_metrics_table, regression_verdict
@@ -59,7 +60,7 @@ def training_set(lake: LakeResource, model_store: ModelStoreResource) -> dg.Mate
 @dg.asset(
     group_name="model",
     deps=[training_set],
-    pool="gpu",
+    pool=GPU_POOL,
     kinds={"pytorch"},
     description="The two TCN + spliced binned-Pareto models (CUDA when available, else CPU): the passing "
     "model (the field only) and the execution model (the field and the chosen target), trained on one "

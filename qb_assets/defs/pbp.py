@@ -15,6 +15,7 @@ from qb_assets.common.ranges import parse_int_ranges
 from qb_assets.defs.ingest import StagedChecks
 from qb_assets.defs.metadata import rounded, suite_check_result, table_preview
 from qb_assets.defs.partitions import season_week, season_week_partitions
+from qb_assets.defs.pools import GPU_POOL
 from qb_assets.defs.resources import LakeResource, ModelStoreResource, TrackingSourceResource
 from qb_assets.defs.scoring import PREVIEW_COLUMNS, uniformity_result
 from qb_assets.ingest.expectations import pbp_plays_suite
@@ -142,7 +143,7 @@ def pbp_plays_check_results(staged: lake_io.PartitionVersion, part: dict) -> lis
     group_name=GROUP,
     deps=[dg.AssetDep(PBP_PLAYS, partition_mapping=dg.AllPartitionMapping())],
     check_specs=SITUATION_MODEL_CHECKS,
-    pool="gpu",
+    pool=GPU_POOL,
     kinds={"pytorch"},
     description="The situation-only model (a league-average QB's yards given down, distance, field "
     "position, quarter, clock and score) trained on the lake's play-by-play: the train seasons are "

@@ -6,6 +6,7 @@ import dagster as dg
 from qb_assets.defs.metadata import picture, rounded
 from qb_assets.defs.partitions import season_week, season_week_partitions
 from qb_assets.defs.pbp import pbp_scores
+from qb_assets.defs.pools import DUCKDB_POOL
 from qb_assets.defs.resources import LakeResource, WarehouseResource
 from qb_assets.defs.scoring import play_scores
 from qb_assets.scoring.plots import leader_chart
@@ -31,7 +32,7 @@ WAREHOUSE_CHECKS = [
     group_name="scores",
     partitions_def=season_week_partitions,
     deps=[play_scores, pbp_scores],  # either source's scores: a partition holds one or the other
-    pool="duckdb",
+    pool=DUCKDB_POOL,
     check_specs=WAREHOUSE_CHECKS,
     kinds={"duckdb"},
     description="games, players, plays and play_scores of one week replaced in the DuckDB warehouse in one "

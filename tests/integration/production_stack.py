@@ -22,6 +22,7 @@ import requests
 import yaml
 from dagster._core.execution.backfill import BulkActionStatus
 
+from qb_assets.defs.pools import POOL_LIMITS
 from tests.conftest import REPO_ROOT
 from tests.s3_server import free_port
 
@@ -145,13 +146,21 @@ class Stack:
 
 
 def run_failure(instance: dg.DagsterInstance, record: dg.RunRecord) -> str:
-    """The failed steps' errors of a run, for an assertion message."""
+    """Every error a run logged (failed steps, a failed start or resource, the run's failure), for an
+    assertion message: a run can fail with no failed step (its worker or executor failed first)."""
     run = record.dagster_run
-    failures = [
-        f"{e.step_key}: {e.dagster_event.step_failure_data.error.message}"  # type: ignore[union-attr]
-        for e in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE)
-    ]
-    return f"run {run.run_id} ({run.job_name} {run.tags.get('dagster/partition')}) {run.status}: {failures}"
+    errors = []
+    for entry in instance.all_logs(run.run_id):
+        event = entry.dagster_event
+        error = entry.error_info or getattr(event and event.event_specific_data, "error", None)
+        failed = event is not None and event.event_type in (
+            dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.RUN_FAILURE
+        )  # fmt: skip
+        if error is not None or failed:
+            detail = error.to_string() if error is not None else ""
+            errors.append(f"{entry.step_key or 'run'}: {entry.user_message or event.message}\n{detail}")
+    partition = run.tags.get("dagster/partition")
+    return f"run {run.run_id} ({run.job_name} {partition}) {run.status}:\n" + "\n".join(errors)
 
 
 def _wait_until_serving(port: int, process: subprocess.Popen, log: Path, path: str = "/server_info") -> None:
@@ -207,6 +216,15 @@ def stop_session(process: subprocess.Popen, grace_s: float = 60.0) -> None:
         process.wait(timeout=30)
 
 
+def set_pool_limits(bin_dir: Path, env: Mapping[str, str]) -> None:
+    """The deployment's one-off step (README "Scale-out"): each pool's limit set explicitly with the
+    dagster CLI, so that no two runs race to create a pool's default limit in PostgreSQL."""
+    for pool, limit in POOL_LIMITS.items():
+        command = [str(bin_dir / "dagster"), "instance", "concurrency", "set", pool, str(limit)]
+        done = subprocess.run(command, env=dict(env), capture_output=True, text=True, timeout=120)  # noqa: PLW1510
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
 @contextmanager
 def production_stack(folder: Path, env: Mapping[str, str]) -> Iterator[Stack]:
     """DAGSTER_HOME under ``folder`` with the local production instance, and the code server, webserver
@@ -220,6 +238,7 @@ def production_stack(folder: Path, env: Mapping[str, str]) -> Iterator[Stack]:
     grpc = {"host": "127.0.0.1", "port": grpc_port, "location_name": LOCATION}
     workspace.write_text(yaml.safe_dump({"load_from": [{"grpc_server": grpc}]}))
     bin_dir = Path(sys.executable).parent
+    set_pool_limits(bin_dir, env)
     logs: dict[str, Path] = {}
     with ExitStack() as stack:
         code_server = stack.enter_context(_service(
