@@ -19,7 +19,7 @@ import torch
 from ml.config import TrainConfig
 from ml.errors import ArtifactError
 from ml.sbp import YARD_BIN_COUNT, YARD_BINS
-from ml.tcn import PassOutcomeNet
+from ml.tcn import PassOutcomeNet, network_for
 
 __all__ = [
     "CONFIG_FILE",
@@ -102,16 +102,8 @@ def load_artifact(
     # JSON has no tuples: restore the tuple-typed fields.
     config = TrainConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in stored.items()})
     shape = record["model"]
-    model = PassOutcomeNet(
-        frame_shape=tuple(shape["frame_shape"]) if shape["frame_shape"] else None,
-        tabular_features=shape["tabular_features"],
-        out_features=shape["out_features"],
-        channels=config.channels,
-        kernel_size=config.kernel_size,
-        dilations=config.dilations,
-        hidden=config.hidden,
-        dropout=config.dropout,
-    )
+    frame_shape = tuple(shape["frame_shape"]) if shape["frame_shape"] else None
+    model = network_for(config, frame_shape, shape["tabular_features"], shape["out_features"])
     model.load_state_dict(torch.load(folder / WEIGHTS_FILE, map_location="cpu", weights_only=True))
     model.eval()
     return model, config, record

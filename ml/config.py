@@ -51,6 +51,11 @@ class TrainConfig:
     # After early stopping, train a fresh model on train + validation for the epochs it chose (the
     # baselines do the same): 19% more plays for the final model, about 0.5% lower test CRPS.
     refit: bool = True
+    # The receiving options' tabular columns, option-major (each option's fields, its presence flag
+    # first), and how many options: with them the distribution head is the mixture over the options
+    # (ml/options.py). Empty: the plain head.
+    option_columns: tuple[int, ...] = ()
+    option_count: int = 0
 
 
 @dataclass

@@ -17,23 +17,15 @@ from torch import Tensor
 from ml.capped import CappedYards
 from ml.config import TrainConfig, TrainingData
 from ml.sbp import YARD_BINS, SplicedBinnedPareto, sbp_from_raw
-from ml.tcn import PassOutcomeNet
+from ml.tcn import PassOutcomeNet, network_for
 
 __all__ = ["build_model", "capped_distribution", "predict_raw", "sbp_distribution", "to_tensors"]
 
 
 def build_model(data: TrainingData, config: TrainConfig, out_features: int) -> PassOutcomeNet:
     """The TCN model for play tensors, or the situation-only MLP when ``data.tensor`` is None."""
-    return PassOutcomeNet(
-        frame_shape=tuple(data.tensor.shape[1:]) if data.tensor is not None else None,
-        tabular_features=data.tabular.shape[1],
-        out_features=out_features,
-        channels=config.channels,
-        kernel_size=config.kernel_size,
-        dilations=config.dilations,
-        hidden=config.hidden,
-        dropout=config.dropout,
-    )
+    frame_shape = tuple(data.tensor.shape[1:]) if data.tensor is not None else None
+    return network_for(config, frame_shape, data.tabular.shape[1], out_features)
 
 
 def to_tensors(data: TrainingData, rows: np.ndarray, device: torch.device) -> tuple[Tensor, ...]:

@@ -16,6 +16,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from ml.config import TrainConfig
+from ml.options import OptionMixtureHead
+
 
 def causal_conv(x: Tensor, conv: nn.Conv1d) -> Tensor:
     """``conv`` as a dilated causal convolution (left zero padding only): (N, C_in, T) -> (N, C_out, T).
@@ -101,6 +104,8 @@ class PassOutcomeNet(nn.Module):
 
     ``frame_shape`` (T, S, C) of the play tensors, or None for the situation-only model (tabular inputs
     alone, e.g. real play-by-play without tracking); then the tensor argument of ``forward`` is ignored.
+    ``option_columns`` / ``option_count``: the receiving options' tabular columns (``ml.options``); with
+    them the head's bins are the mixture over the options (a distribution head only: K + 4 outputs).
     """
 
     def __init__(
@@ -114,6 +119,8 @@ class PassOutcomeNet(nn.Module):
         dilations: tuple[int, ...] = (1, 2, 4, 8),
         hidden: int = 64,
         dropout: float = 0.1,
+        option_columns: tuple[int, ...] = (),
+        option_count: int = 0,
     ):
         super().__init__()
         self.frame_shape = tuple(frame_shape) if frame_shape is not None else None
@@ -132,6 +139,9 @@ class PassOutcomeNet(nn.Module):
             nn.ReLU(),
             nn.Linear(hidden, out_features),
         )
+        self.options = None
+        if option_columns:  # a distribution head: K bin logits, then the four tail parameters
+            self.options = OptionMixtureHead(hidden, out_features - 4, option_columns, option_count)
         self.register_buffer("tabular_mean", torch.zeros(tabular_features))
         self.register_buffer("tabular_std", torch.ones(tabular_features))
 
@@ -151,21 +161,48 @@ class PassOutcomeNet(nn.Module):
     def forward(self, tensor: Tensor, n_frames: Tensor, tabular: Tensor) -> Tensor:
         tab = (tabular - self.tabular_mean) / self.tabular_std
         if self.encoder is None:
-            return self.head(tab)
-        frames = tensor.reshape(tensor.shape[0], tensor.shape[1], -1)
-        return self.head(torch.cat([self.encoder(frames, n_frames), tab], dim=1))
+            inputs = tab
+        else:
+            frames = tensor.reshape(tensor.shape[0], tensor.shape[1], -1)
+            inputs = torch.cat([self.encoder(frames, n_frames), tab], dim=1)
+        if self.options is None:
+            return self.head(inputs)
+        state = self.head[:-1](inputs)
+        return self.options(state, self.head[-1](state), tab, tabular)
+
+
+def network_for(
+    config: TrainConfig, frame_shape: tuple[int, int, int] | None, tabular_features: int, out_features: int
+) -> PassOutcomeNet:
+    """The network ``config`` describes, for plays of ``frame_shape`` (None: situation-only) with
+    ``tabular_features`` inputs and ``out_features`` raw outputs: what training builds and an artifact
+    loads."""
+    return PassOutcomeNet(
+        frame_shape=frame_shape,
+        tabular_features=tabular_features,
+        out_features=out_features,
+        channels=config.channels,
+        kernel_size=config.kernel_size,
+        dilations=config.dilations,
+        hidden=config.hidden,
+        dropout=config.dropout,
+        option_columns=config.option_columns,
+        option_count=config.option_count,
+    )
 
 
 def count_flops_per_play(model: PassOutcomeNet, frames: int) -> int:
     """Floating-point operations (2 per multiply-add) of one play's forward pass over ``frames`` frames:
     the per-frame projection and convolutions run on every frame, the head once."""
     total = 0
+    per_option = set(model.options.option_net.modules()) if model.options is not None else set()
     for module in model.modules():
         if isinstance(module, nn.Conv1d):
             total += 2 * module.in_channels * module.out_channels * module.kernel_size[0] * frames
         elif isinstance(module, nn.Linear):
             per_frame = model.encoder is not None and module is model.encoder.project
-            total += 2 * module.in_features * module.out_features * (frames if per_frame else 1)
+            times = frames if per_frame else model.options.columns.shape[0] if module in per_option else 1
+            total += 2 * module.in_features * module.out_features * times
     return int(total)
 
 
@@ -175,6 +212,8 @@ def init_output_bias(model: PassOutcomeNet, bias: Tensor) -> None:
     with torch.no_grad():
         last.weight.mul_(0.1)
         last.bias.copy_(bias)
+    if model.options is not None:
+        model.options.init_bias(bias[: model.options.bins])
 
 
 __all__ = [
@@ -183,5 +222,6 @@ __all__ = [
     "causal_conv",
     "count_flops_per_play",
     "init_output_bias",
+    "network_for",
     "receptive_field",
 ]

@@ -24,6 +24,8 @@ import numpy as np
 from qb_assets.common.progress import Progress
 from qb_assets.features.schema import (
     MIRROR_SIGN_CHANNELS,
+    OPTION_COLUMNS,
+    OPTION_COUNT,
     SITUATION_FROM_PLAY_TABLE,
     STATIC_DEFAULTS,
     STATIC_INPUTS,
@@ -77,6 +79,15 @@ def train_config(**overrides):
     return replace(base, **overrides)
 
 
+def option_layout(tabular_columns: list[str]) -> dict:
+    """TrainConfig's option fields for the passing model (its head is the mixture over the receiving
+    options, ml/options.py): where each option's columns sit among ``tabular_columns``."""
+    return {
+        "option_columns": tuple(tabular_columns.index(column) for column in OPTION_COLUMNS),
+        "option_count": OPTION_COUNT,
+    }
+
+
 def model_dir(version_dir: str | Path, model: str) -> Path:
     """The artifact folder of ``model`` ("passing" or "execution") inside a version folder."""
     if model not in MODEL_FOLDERS:
@@ -94,6 +105,8 @@ def _fit_one(lake: str, model: str, config, progress: Progress | None) -> dict:
     from ml.train import train_sbp  # noqa: PLC0415
 
     data, plays = training_data(lake, inputs=MODEL_INPUTS[model])
+    if model == "passing":
+        config = replace(config, **option_layout(data.meta["tabular_columns"]))
     if progress:
         progress(
             f"training the {model} model on {len(data.label):,} pass attempts ({data.meta['games']} games)"
@@ -107,6 +120,7 @@ def _fit_one(lake: str, model: str, config, progress: Progress | None) -> dict:
     counts = split_counts(split)
     return {
         "model": fitted,
+        "config": config,
         "meta": {**data.meta, "split_plays": counts},
         "metrics": {"test": test, "split_plays": counts, "history": history},
         "split": split_table(plays["game_id"], split),
@@ -134,13 +148,14 @@ def train_model(
 
     def fill(folder: Path) -> None:
         for name, result in fitted.items():
-            save_artifact(model_dir(folder, name), result["model"], config, result["meta"], result["metrics"])
+            artifact = model_dir(folder, name)
+            save_artifact(artifact, result["model"], result["config"], result["meta"], result["metrics"])
         version = weights_hash(*(model_dir(folder, name) / WEIGHTS_FILE for name in MODEL_INPUTS))
         for name, result in fitted.items():  # both records carry the version's name
             save_artifact(
                 model_dir(folder, name),
                 result["model"],
-                config,
+                result["config"],
                 result["meta"],
                 result["metrics"],
                 version=version,
@@ -178,6 +193,7 @@ def train_baseline_models(lake: str, version_dir: str | Path, progress: Progress
     data, plays = training_data(lake, inputs=MODEL_INPUTS["passing"])
     artifact = model_dir(local_version_dir(version_dir), "passing")
     _, config, _ = load_artifact(artifact, data.meta["feature_schema_hash"])
+    config = replace(config, option_columns=(), option_count=0)  # the baselines have no bins to mix
     baselines = train_baselines(data, play_splits(version_dir, plays["game_id"]), config, progress)
     target = publish_folder(
         location(version_dir, BASELINES_DIR), lambda folder: baselines.save(folder, config, data.meta)
