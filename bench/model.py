@@ -33,11 +33,14 @@ from ml.config import TrainConfig, TrainingData
 from ml.inference import sbp_distribution
 from ml.sbp import YARD_BIN_COUNT
 from ml.single_play import SinglePlayGraphs
-from ml.tcn import PassOutcomeNet, count_flops_per_play
+from ml.tcn import PassOutcomeNet, count_flops_per_play, network_for
 from ml.train import train_sbp
+from qb_assets.features.schema import OPTION_FIELDS, input_set
+
+OPTION_FIELD_COUNT = len(OPTION_FIELDS)
 
 SHAPE = (60, 22, 10)
-TABULAR = 21  # static + derived model inputs
+TABULAR = 57  # the passing model's static + derived inputs (passing_network checks it)
 
 
 def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:
@@ -55,7 +58,25 @@ def inputs(n: int, seed: int = 0) -> tuple[torch.Tensor, ...]:
     tensor = torch.randn(n, *SHAPE, generator=g)
     tensor[torch.arange(SHAPE[0])[None, :] >= n_frames[:, None]] = 0.0
     yards = torch.randint(-5, 40, (n,), generator=g).float()
-    return tensor, n_frames, torch.randn(n, TABULAR, generator=g), yards
+    tabular = torch.randn(n, TABULAR, generator=g)
+    tabular[:, list(passing_config().option_columns[::OPTION_FIELD_COUNT])] = 1.0  # every option present
+    return tensor, n_frames, tabular, yards
+
+
+def passing_config() -> TrainConfig:
+    """The passing model's config as training sets it: the project's defaults and its option layout."""
+    from qb_assets.model.training import MODEL_INPUTS, option_layout, train_config  # noqa: PLC0415
+
+    spec = input_set(MODEL_INPUTS["passing"])
+    columns = [*spec["static"], *spec["derived"]]
+    if len(columns) != TABULAR:
+        raise RuntimeError(f"bench.model: {len(columns)} passing inputs, not {TABULAR}")
+    return train_config(**option_layout(columns))
+
+
+def passing_network() -> PassOutcomeNet:
+    """The passing model as training builds it (the option mixture head), with random weights."""
+    return network_for(passing_config(), SHAPE, TABULAR, YARD_BIN_COUNT + 4)
 
 
 @torch.inference_mode()
@@ -172,14 +193,14 @@ def single_play_latency(
 
 def random_version(version_dir: Path) -> Path:
     """A model version of the project's two models with random weights (timing does not depend on them)."""
-    from qb_assets.features.schema import input_set, schema_hash  # noqa: PLC0415
+    from qb_assets.features.schema import schema_hash  # noqa: PLC0415
     from qb_assets.model.training import MODEL_INPUTS, model_dir  # noqa: PLC0415
 
-    config = TrainConfig()
     for name, inputs in MODEL_INPUTS.items():
         spec = input_set(inputs)
         width = len(spec["static"]) + len(spec["derived"])
-        net = PassOutcomeNet(SHAPE, width, YARD_BIN_COUNT + 4, channels=config.channels, hidden=config.hidden)
+        config = passing_config() if name == "passing" else TrainConfig()
+        net = network_for(config, SHAPE, width, YARD_BIN_COUNT + 4)
         save_artifact(model_dir(version_dir, name), net, config, {"feature_schema_hash": schema_hash()}, {})
     return version_dir
 
@@ -224,8 +245,7 @@ def main() -> None:
     peak = matmul_gflops()
     batch = inputs(args.plays)
     single = tuple(t[:1] for t in batch)
-    config = TrainConfig()  # the trained model's size
-    model = PassOutcomeNet(SHAPE, TABULAR, YARD_BIN_COUNT + 4, channels=config.channels, hidden=config.hidden)
+    model = passing_network()  # the trained passing model's size and head
     plain = PlainTCN()
     rows = []
     for name, net in (("plain 64-channel TCN (baseline)", plain), ("qb-score PassOutcomeNet", model)):

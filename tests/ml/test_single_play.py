@@ -5,6 +5,7 @@ play inside a batch."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from ml.config import TrainConfig
@@ -14,12 +15,14 @@ from ml.tcn import PassOutcomeNet
 
 SHAPE = (60, 22, 10)
 TABULAR = 9
+# Two receiving options of three fields (presence first) at tabular columns 3-8: the passing model's head.
+OPTIONS = {"option_columns": tuple(range(3, 9)), "option_count": 2}
 
 
-def _model(seed: int) -> PassOutcomeNet:
+def _model(seed: int, **options) -> PassOutcomeNet:
     """A network with weights and standardization far from the initial ones (a trained model's are)."""
     torch.manual_seed(seed)
-    model = PassOutcomeNet(SHAPE, TABULAR, 114, channels=16)
+    model = PassOutcomeNet(SHAPE, TABULAR, 114, channels=16, **options)
     with torch.no_grad():
         for parameter in model.parameters():
             parameter.add_(0.2 * torch.randn_like(parameter))
@@ -42,11 +45,13 @@ def _plays(n: int, seed: int) -> tuple[torch.Tensor, ...]:
     return tensor, n_frames, torch.randn(n, TABULAR, generator=g), yards, upper - 100.0, upper
 
 
-def test_single_play_graphs_equal_the_batched_scores() -> None:
-    config = TrainConfig()
+@pytest.mark.parametrize("options", [{}, OPTIONS], ids=["plain head", "option mixture head"])
+def test_single_play_graphs_equal_the_batched_scores(options: dict) -> None:
+    config = TrainConfig(**options)
     torch.set_num_threads(1)
-    model = _model(0)
+    model = _model(0, **options)
     plays = _plays(24, seed=1)
+    plays[2][:, [3, 6]] = torch.tensor([1.0, 0.0]).repeat(24, 1)  # option 1 present, option 2 absent
     batched = score_plays(model, config, plays, plays[3].numpy())
     graphs = SinglePlayGraphs(model, config)
     with torch.inference_mode():
