@@ -252,6 +252,14 @@ CREATE OR REPLACE MACRO posterior_variance(within_variance, attempts, prior_atte
         + 2.0 / (passers - 3) * pow(prior_attempts / (attempts + prior_attempts), 2) * pow(deviation, 2)
     ELSE 0.0 END;
 
+-- The scoring models' own error about a passer, which no number of attempts removes: the root mean
+-- square difference between a starter's season score from the models and the same score from the
+-- generator's true distributions (a perfect model), measured by bench.validity on generated seasons
+-- 11-13 (README, "The score"). Added to the posterior variance of every passing and execution score;
+-- on real data it is a floor: a model used outside what it learned errs more (see applicability).
+CREATE OR REPLACE MACRO passing_model_error_variance() AS pow(0.0076, 2);
+CREATE OR REPLACE MACRO execution_model_error_variance() AS pow(0.0082, 2);
+
 -- The 90% interval of a score on [0, 1]: estimate -+ 1.645 posterior SDs, clipped to [0, 1].
 CREATE OR REPLACE MACRO low_90(estimate, variance) AS
     greatest(0.0, estimate - 1.6448536269514722 * sqrt(variance));
@@ -396,11 +404,11 @@ FROM (
                 ) + posterior_variance(
                     e.within_variance, r.attempts, e.prior_attempts, e.passers,
                     r.sum_execution_residual / r.attempts - e.league_mean
-                ) AS passing_score_variance,
+                ) + passing_model_error_variance() AS passing_score_variance,
                 posterior_variance(
                     x.within_variance, r.attempts, x.prior_attempts, x.passers,
                     r.sum_execution_percentile / r.attempts - x.league_mean
-                ) AS execution_score_variance,
+                ) + execution_model_error_variance() AS execution_score_variance,
                 passing_score(d.league_mean, e.league_mean) AS league_passing_score,
                 x.league_mean AS league_execution_percentile,
                 sqrt(coalesce(d.between_variance, 0.0) + e.between_variance) AS passing_score_tau,

@@ -14,6 +14,8 @@ import polars as pl
 
 K_MIN, K_MAX = 10.0, 1000.0
 Z90 = 1.6448536269514722
+# The models' own error about a passer (sql/schema.sql, *_model_error_variance), as documented.
+MODEL_ERROR_SD = {"passing": 0.0076, "execution": 0.0082}
 COMPONENTS = ("decision_value", "execution_residual", "execution_percentile")
 LEVEL_KEYS = {
     "game": ["passer_nfl_id", "season", "week", "game_id"],
@@ -123,7 +125,8 @@ def shrunk_scores(plays: pl.DataFrame, priors: dict[str, dict]) -> dict:
             variance[c] += p["within_variance"] / n * shrink / p["passers"]
             variance[c] += 2.0 / (p["passers"] - 3) * shrink**2 * deviation**2
     passing = 0.5 + shrunk["decision_value"] + shrunk["execution_residual"]
-    passing_var = variance["decision_value"] + variance["execution_residual"]
+    passing_var = variance["decision_value"] + variance["execution_residual"] + MODEL_ERROR_SD["passing"] ** 2
+    variance["execution_percentile"] += MODEL_ERROR_SD["execution"] ** 2
     league = 0.5 + priors["decision_value"]["league_mean"] + priors["execution_residual"]["league_mean"]
     tau = math.sqrt(
         priors["decision_value"]["between_variance"] + priors["execution_residual"]["between_variance"]
