@@ -65,13 +65,18 @@ def inputs(n: int, seed: int = 0) -> tuple[torch.Tensor, ...]:
 
 def passing_config() -> TrainConfig:
     """The passing model's config as training sets it: the project's defaults and its option layout."""
-    from qb_assets.model.training import MODEL_INPUTS, option_layout, train_config  # noqa: PLC0415
+    from qb_assets.model.training import MODEL_INPUTS, model_config  # noqa: PLC0415
 
-    spec = input_set(MODEL_INPUTS["passing"])
-    columns = [*spec["static"], *spec["derived"]]
+    columns = tabular_columns(MODEL_INPUTS["passing"])
     if len(columns) != TABULAR:
         raise RuntimeError(f"bench.model: {len(columns)} passing inputs, not {TABULAR}")
-    return train_config(**option_layout(columns))
+    return model_config("passing", columns)
+
+
+def tabular_columns(inputs: str) -> list[str]:
+    """The tabular inputs of the feature store's input set ``inputs``, in the models' order."""
+    spec = input_set(inputs)
+    return [*spec["static"], *spec["derived"]]
 
 
 def passing_network() -> PassOutcomeNet:
@@ -194,13 +199,12 @@ def single_play_latency(
 def random_version(version_dir: Path) -> Path:
     """A model version of the project's two models with random weights (timing does not depend on them)."""
     from qb_assets.features.schema import schema_hash  # noqa: PLC0415
-    from qb_assets.model.training import MODEL_INPUTS, model_dir  # noqa: PLC0415
+    from qb_assets.model.training import MODEL_INPUTS, model_config, model_dir  # noqa: PLC0415
 
     for name, inputs in MODEL_INPUTS.items():
-        spec = input_set(inputs)
-        width = len(spec["static"]) + len(spec["derived"])
-        config = passing_config() if name == "passing" else TrainConfig()
-        net = network_for(config, SHAPE, width, YARD_BIN_COUNT + 4)
+        columns = tabular_columns(inputs)
+        config = model_config(name, columns)
+        net = network_for(config, SHAPE, len(columns), YARD_BIN_COUNT + 4)
         save_artifact(model_dir(version_dir, name), net, config, {"feature_schema_hash": schema_hash()}, {})
     return version_dir
 

@@ -88,6 +88,13 @@ def option_layout(tabular_columns: list[str]) -> dict:
     }
 
 
+def model_config(model: str, tabular_columns: list[str], config=None):
+    """The ``ml.config.TrainConfig`` of ``model`` ("passing" or "execution") reading ``tabular_columns``:
+    ``config`` (default ``train_config()``), with the option layout for the passing model."""
+    config = train_config() if config is None else config
+    return replace(config, **option_layout(tabular_columns)) if model == "passing" else config
+
+
 def model_dir(version_dir: str | Path, model: str) -> Path:
     """The artifact folder of ``model`` ("passing" or "execution") inside a version folder."""
     if model not in MODEL_FOLDERS:
@@ -105,8 +112,7 @@ def _fit_one(lake: str, model: str, config, progress: Progress | None) -> dict:
     from ml.train import train_sbp  # noqa: PLC0415
 
     data, plays = training_data(lake, inputs=MODEL_INPUTS[model])
-    if model == "passing":
-        config = replace(config, **option_layout(data.meta["tabular_columns"]))
+    config = model_config(model, data.meta["tabular_columns"], config)
     if progress:
         progress(
             f"training the {model} model on {len(data.label):,} pass attempts ({data.meta['games']} games)"

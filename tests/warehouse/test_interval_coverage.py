@@ -19,6 +19,7 @@ from qb_assets.synthetic.oracle import read_play_oracle, starters
 from qb_assets.synthetic.season import generate_season
 from qb_assets.warehouse import load as wh
 from tests.warehouse.fabricated import ttt_bucket_expr
+from tests.warehouse.reference import Z90
 
 # Seeds no other test uses; 8 weeks x 16 games: about 240 attempts per starter.
 SEEDS = (3101, 3102, 3103, 3104)
@@ -112,7 +113,7 @@ def season_scores(path: Path) -> pl.DataFrame:
     return scores.with_columns(
         half.alias(f"{score}_half")
         for score, error in zip(("passing", "execution"), model_error, strict=True)
-        for half in [1.6448536269514722 * (pl.col(f"{score}_score_variance") - error).sqrt()]
+        for half in [Z90 * (pl.col(f"{score}_score_variance") - error).sqrt()]
     )
 
 
