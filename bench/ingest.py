@@ -6,7 +6,8 @@ rotation, velocity components, line of scrimmage, Parquet out); qb-score additio
 per-value error capture, runs every quarantine rule, derives the play table and writes three tables.
 Both are timed in the same run; pandas runs on a subset of the weeks (stated) to keep the run short,
 and the comparison is in rows per second. A third row does exactly the baseline's work in lazy Polars,
-for the like-for-like ratio.
+for the like-for-like ratio. A fourth row ingests the same season from Parquet copies of the week files
+(typed columns, as a Parquet export writes them).
 
     python bench/ingest.py [--games 250] [--pandas-weeks 2] [--workdir DIR]
 """
@@ -52,6 +53,13 @@ def build_season(out: Path, games: int) -> int:
             frame.write_csv(out / f"week{week}.csv")
             rows += frame.height
     return rows
+
+
+def parquet_copies(source: Path, out: Path) -> None:
+    """Each week CSV of ``source`` as a typed Parquet file in ``out`` (not timed)."""
+    out.mkdir(parents=True, exist_ok=True)
+    for path in sorted(source.glob("week*.csv")):
+        pl.read_csv(path, null_values=["NA"]).write_parquet(out / f"{path.stem}.parquet")
 
 
 def pandas_ingest(source: Path, out: Path) -> int:
@@ -142,6 +150,11 @@ def main() -> None:
     summary = ingest_source(source, work / "lake")
     polars_s = time.perf_counter() - started
 
+    parquet_copies(source, work / "parquet_source")
+    started = time.perf_counter()
+    parquet_summary = ingest_source(work / "parquet_source", work / "parquet_lake")
+    parquet_s = time.perf_counter() - started
+
     subset = work / "pandas_source"
     subset.mkdir(exist_ok=True)
     for week in range(1, args.pandas_weeks + 1):
@@ -170,6 +183,11 @@ def main() -> None:
     print(
         f"| qb-score ingest (parse, quarantine, normalize, outcomes, 5 tables) | {args.games} games | "
         f"{summary['rows_in']:,} | {polars_s:.1f} | {polars_rate:,.0f} | {polars_rate / pandas_rate:.2f} |"
+    )
+    parquet_rate = parquet_summary["rows_in"] / parquet_s
+    print(
+        f"| qb-score ingest, Parquet input | {args.games} games | {parquet_summary['rows_in']:,} | "
+        f"{parquet_s:.1f} | {parquet_rate:,.0f} | {parquet_rate / pandas_rate:.2f} |"
     )
     print(
         f"\nplays in {summary['plays_in']:,}, accepted {summary['plays_accepted']:,}, "

@@ -21,8 +21,12 @@ or row lost on the way breaks the equations (the ``plays_accounted_for`` asset c
 
 from __future__ import annotations
 
+import io
+import itertools
 import time
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -35,10 +39,12 @@ from qb_assets.ingest.aux_tables import AuxTables
 from qb_assets.ingest.partition import PartitionKey, PartitionResult, ingest_partition
 from qb_assets.ingest.pbp_ingest import pbp_partitions
 from qb_assets.io import lake as lake_io
-from qb_assets.io.files import SourceError, SourceFile
+from qb_assets.io.files import SourceError, SourceFile, csv_head_lines
 from qb_assets.io.sources import TrackingSource, open_source
 
 INGEST_TABLES = ("tracking", "plays", "quarantine", "games", "players")
+# Partitions computed at once (``_computed_in_order``): two keep both cores of a small machine busy.
+PARTITIONS_IN_FLIGHT = 2
 # Checks a staged partition must pass to be published: called with the staged version and ``part=`` the
 # partition's summary; returns the names of the checks that failed.
 PartitionVerify = Callable[..., Iterable[str]]
@@ -126,11 +132,25 @@ def _first_game_id(source: TrackingSource, file: SourceFile) -> int:
     """The file's first parseable gameId (per-game files carry it in their name)."""
     if file.stem.lower().startswith("tracking_gameid_"):
         return int(file.stem.split("_")[-1])
-    ids = source.read_frame(file, as_strings=True, columns=["gameId"])["gameId"]
-    parsed = ids.cast(pl.String).cast(pl.Float64, strict=False).drop_nulls()
-    if parsed.len() == 0:
+    if not file.is_parquet:  # the first lines usually hold one: no need to parse the whole file
+        lines = csv_head_lines(source.read_ends(file)[0], gzipped=file.is_gzip)
+        try:
+            found = _first_parseable_id(
+                pl.read_csv(io.BytesIO(lines), infer_schema=False, columns=["gameId"])
+            )
+        except pl.exceptions.PolarsError:  # a quoted field across the cut, say: the whole file decides
+            found = None
+        if found is not None:
+            return found
+    found = _first_parseable_id(source.read_frame(file, as_strings=True, columns=["gameId"]))
+    if found is None:
         raise SourceError(f"{file.uri}: column gameId has no parseable value")
-    return int(parsed[0])
+    return found
+
+
+def _first_parseable_id(frame: pl.DataFrame) -> int | None:
+    parsed = frame["gameId"].cast(pl.String).cast(pl.Float64, strict=False).drop_nulls()
+    return int(parsed[0]) if parsed.len() else None
 
 
 def plan_partitions(
@@ -201,8 +221,8 @@ def ingest_source(
         progress(
             f"ignored (not tracking, not a plays/games/players table): {', '.join(f.name for f in ignored)}"
         )
-    for index, (key, key_files) in enumerate(plan.items(), 1):
-        result = ingest_partition(src, key_files, key, aux, layout)
+    for index, result in enumerate(_computed_in_order(src, plan, aux, layout), 1):
+        key = (result.season, result.week)
         lake_io.publish_partition(
             lake,
             result.season,
@@ -220,6 +240,29 @@ def ingest_source(
             )
     summary.seconds = time.perf_counter() - started
     return summary.as_dict()
+
+
+def _computed_in_order(
+    source: TrackingSource, plan: dict[PartitionKey, list[SourceFile]], aux: AuxTables, layout: str
+) -> Iterator[PartitionResult]:
+    """Each planned partition's ``ingest_partition`` result, in plan order, computed up to
+    ``PARTITIONS_IN_FLIGHT`` at a time on worker threads: Polars releases the GIL, so one partition's
+    joins fill the cores while another's many small steps (and the caller's publish) wait on Python.
+    Results are pure (nothing written), so a caller that stops early loses nothing but the work."""
+    with ThreadPoolExecutor(max_workers=PARTITIONS_IN_FLIGHT, thread_name_prefix="ingest") as pool:
+        pending: deque[Future[PartitionResult]] = deque()
+        keys = iter(plan.items())
+        try:
+            for key, files in itertools.islice(keys, PARTITIONS_IN_FLIGHT):
+                pending.append(pool.submit(ingest_partition, source, files, key, aux, layout))
+            while pending:
+                result = pending.popleft().result()
+                for key, files in itertools.islice(keys, 1):
+                    pending.append(pool.submit(ingest_partition, source, files, key, aux, layout))
+                yield result
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 def plan_source(source: str | Path | TrackingSource) -> dict[PartitionKey, list[SourceFile]]:

@@ -3,13 +3,16 @@ a file of no known layout, a file cut mid-line, a run that accepts nothing, a Na
 
 from __future__ import annotations
 
+import gzip
 import shutil
 from pathlib import Path
 
 import polars as pl
+import pytest
 
-from qb_assets.ingest.pipeline import ingest_source
+from qb_assets.ingest.pipeline import ingest_source, plan_source
 from qb_assets.io import lake as lake_io
+from qb_assets.io.files import SourceError
 from tests.conftest import REAL_GAME_FILE, qb_score, write_csv
 
 
@@ -115,3 +118,52 @@ def test_a_nan_coordinate_is_a_null_position(real_game: pl.DataFrame, tmp_path: 
     play = quarantine.filter(pl.col("play_id") == 183)
     assert play["reason"].to_list() == ["null_position"]
     assert "off_field" not in play["detail"].item()
+
+
+def test_a_files_partition_comes_from_its_first_parseable_game_id(
+    real_game: pl.DataFrame, tmp_path: Path
+) -> None:
+    """The season and week come from the first gameId that parses: found among the first lines, or
+    further down (here past the first 64 KB read for it), plain or gzipped."""
+    broken = real_game.with_columns(
+        pl.when(pl.int_range(pl.len()) < 2000)
+        .then(pl.lit("unknown"))
+        .otherwise(pl.col("gameId"))
+        .alias("gameId")
+    )
+    for name, frame in (("week14.csv", real_game), ("late.csv", broken), ("late_gz.csv.gz", broken)):
+        folder = tmp_path / name.split(".")[0]
+        folder.mkdir()
+        if name.endswith(".gz"):
+            (folder / name).write_bytes(gzip.compress(frame.write_csv().encode()))
+        else:
+            frame.write_csv(folder / name)
+        assert list(plan_source(folder)) == [(2018, 14)], name
+    blank = real_game.with_columns(pl.lit("unknown").alias("gameId"))
+    write_csv(blank, tmp_path / "blank" / "week14.csv")
+    with pytest.raises(SourceError, match="column gameId has no parseable value"):
+        plan_source(tmp_path / "blank")
+
+
+def test_partitions_publish_in_order_and_a_rejected_one_stops_the_rest(
+    real_game: pl.DataFrame, tmp_path: Path
+) -> None:
+    """Partitions are computed ahead of their publish (two at a time) but published in week order; a
+    partition its checks refuse raises, the weeks before it stay published and none after it appear."""
+    source = tmp_path / "source"
+    for week in (1, 2, 3):
+        game_id = f"201809{9 + 7 * (week - 1):02d}00"
+        write_csv(real_game.with_columns(pl.lit(game_id).alias("gameId")), source / f"week{week}.csv")
+    published: list[int] = []
+
+    def verify(staged: lake_io.PartitionVersion, part: dict) -> list[str]:
+        assert (staged.week, part["week"]) == (len(published) + 1,) * 2  # in order, with its own summary
+        if staged.week == 2:
+            return ["refused_for_the_test"]
+        published.append(staged.week)
+        return []
+
+    with pytest.raises(lake_io.PartitionRejected, match="refused_for_the_test"):
+        ingest_source(source, tmp_path / "lake", verify=verify)
+    assert published == [1]
+    assert lake_io.list_partitions(tmp_path / "lake", "plays") == [(2018, 1)]
