@@ -19,15 +19,19 @@ shapes (random weights), of raw tracking rows to both models' numbers, stage by 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import torch
 
+import ml.tcn
+import ml.train
 from ml.artifacts import save_artifact
 from ml.config import TrainConfig, TrainingData
 from ml.inference import sbp_distribution
@@ -129,6 +133,8 @@ class PlainTCN(torch.nn.Module):
 
 
 def training_plays_per_s(n: int, epochs: int = 2) -> float:
+    """Training plays per second per epoch of the passing model as trained (its config: option head,
+    mirroring, situation masking), on ``n`` random plays, no refit."""
     tensor, n_frames, tabular, yards = inputs(n, seed=1)
     data = TrainingData(
         tensor.numpy(),
@@ -139,8 +145,29 @@ def training_plays_per_s(n: int, epochs: int = 2) -> float:
         np.ones(n, dtype=np.int64),
     )
     split = np.where(np.arange(n) % 10 == 0, "validation", "train").astype(object)
-    _, history, _ = train_sbp(data, TrainConfig(epochs=epochs, patience=epochs, refit=False), split=split)
+    config = replace(passing_config(), epochs=epochs, patience=epochs, refit=False)
+    _, history, _ = train_sbp(data, config, split=split)
     return float(np.mean([e["plays_per_s"] for e in history["epochs"]]))
+
+
+@contextlib.contextmanager
+def library_training_ops() -> Iterator[None]:
+    """The training baseline: ``torch.nn.Dropout`` (its Bernoulli masks) in place of ``ml.tcn.Dropout``,
+    and each batch mirrored by a select between the batch and its mirrored copy, as training did
+    before both were replaced."""
+
+    def mirror_by_select(tensor: torch.Tensor, channels: tuple[int, ...], generator: torch.Generator):
+        sign = torch.ones(tensor.shape[-1])
+        sign[list(channels)] = -1.0
+        flip = torch.rand(tensor.shape[0], generator=generator) < 0.5
+        return torch.where(flip[:, None, None, None], tensor * sign, tensor)
+
+    saved = ml.tcn.Dropout, ml.train.mirror_half
+    ml.tcn.Dropout, ml.train.mirror_half = torch.nn.Dropout, mirror_by_select
+    try:
+        yield
+    finally:
+        ml.tcn.Dropout, ml.train.mirror_half = saved
 
 
 def latency_us(run: Callable[[int], object], plays: int, repeats: int) -> tuple[float, float]:
@@ -284,9 +311,16 @@ def main() -> None:
         print("| stage | p50 ms | p99 ms |\n|---|---:|---:|")
         for stage, (p50, p99) in stages.items():
             print(f"| {stage} | {p50:.2f} | {p99:.2f} |")
+    with library_training_ops():
+        baseline_rate = training_plays_per_s(args.train_plays)
+    rate = training_plays_per_s(args.train_plays)
     print(
-        f"\ntraining on the CPU: {training_plays_per_s(args.train_plays):,.0f} plays/s per epoch "
-        f"({args.train_plays:,} plays, batch 256)"
+        f"\ntraining the passing model on the CPU ({args.train_plays:,} plays, batch 256), plays/s per epoch:"
+    )
+    print("| training | plays/s | speed-up |\n|---|---:|---:|")
+    print(f"| torch.nn.Dropout, mirroring by select (baseline) | {baseline_rate:,.0f} | 1.00 |")
+    print(
+        f"| qb-score (ml.tcn.Dropout, mirroring by a sign row) | {rate:,.0f} | {rate / baseline_rate:.2f} |"
     )
 
 

@@ -120,7 +120,10 @@ def mirror_half(tensor: Tensor, channels: tuple[int, ...], generator: torch.Gene
     sign = torch.ones(tensor.shape[-1], device=tensor.device)
     sign[list(channels)] = -1.0
     flip = torch.rand(tensor.shape[0], generator=generator).to(tensor.device) < 0.5
-    return torch.where(flip[:, None, None, None], tensor * sign, tensor)
+    # One multiply by a per-play sign row (B, 1, 1, C): a select over the whole batch of both the
+    # mirrored and the original copy took a fifth of a CPU training epoch.
+    factor = torch.where(flip[:, None], sign, torch.ones_like(sign))
+    return tensor * factor[:, None, None, :]
 
 
 def mask_at_random(

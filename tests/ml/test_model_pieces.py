@@ -13,8 +13,8 @@ from ml.config import TrainConfig, TrainingData
 from ml.errors import ArtifactError
 from ml.evaluate import YARD_GRID, gaussian_pmf, ks_distance, marginal_pmf, pmf_metrics
 from ml.inference import predict_raw, sbp_distribution
-from ml.tcn import PassOutcomeNet, TCNEncoder
-from ml.train import refit_split, split_by_game, train_sbp
+from ml.tcn import Dropout, PassOutcomeNet, TCNEncoder
+from ml.train import mirror_half, refit_split, split_by_game, train_sbp
 
 
 def test_ks_distance_detects_non_uniform() -> None:
@@ -139,3 +139,31 @@ def test_refit_trains_on_train_plus_validation_for_the_chosen_epochs() -> None:
 def test_fixed_epochs_and_refit_split() -> None:
     split = np.array(["train", "validation", "test", "train"])
     assert refit_split(split).tolist() == ["train", "train", "test", "train"]
+
+
+def test_dropout_zeroes_about_p_of_the_values_and_keeps_the_mean() -> None:
+    torch.manual_seed(0)
+    x = torch.rand(64, 16, 60) + 0.5
+    dropout = Dropout(0.3)
+    out = dropout(x)
+    zeroed = (out == 0).float().mean().item()
+    assert abs(zeroed - 0.3) < 0.01  # 61,440 draws: the share's SD is 0.002
+    kept = out != 0
+    assert torch.allclose(out[kept], x[kept] / 0.7)
+    assert abs(out.mean().item() / x.mean().item() - 1.0) < 0.01
+    assert not torch.equal(out, dropout(x))  # a fresh mask per call
+    dropout.eval()
+    assert dropout(x) is x
+    assert Dropout(0.0)(x) is x
+    with pytest.raises(ValueError, match="dropout probability"):
+        Dropout(1.0)
+
+
+def test_mirroring_flips_the_sign_channels_of_about_half_the_plays() -> None:
+    batch = torch.rand(400, 5, 3, 4) + 0.1
+    mirrored = mirror_half(batch, (1, 3), torch.Generator().manual_seed(1))
+    flipped = (mirrored[:, :, :, 1] < 0).all(dim=(1, 2))
+    assert 150 < int(flipped.sum()) < 250
+    assert torch.equal(mirrored[flipped][..., [1, 3]], -batch[flipped][..., [1, 3]])
+    assert torch.equal(mirrored[~flipped], batch[~flipped])
+    assert torch.equal(mirrored[..., [0, 2]], batch[..., [0, 2]])
