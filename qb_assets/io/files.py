@@ -105,26 +105,30 @@ def read_table_file(
         raise SourceError(f"{name or uri}: cannot read file: {exc}".splitlines()[0]) from exc
 
 
+def _decompressed_head(head: bytes, gzipped: bool) -> bytes | None:
+    """A file's first bytes as text bytes: gunzipped as far as they go when ``gzipped`` (None if they
+    are not gzip)."""
+    if not gzipped:
+        return head
+    try:
+        return zlib.decompressobj(wbits=zlib.MAX_WBITS | 16).decompress(head)
+    except zlib.error:
+        return None
+
+
 def csv_head_lines(head: bytes, *, gzipped: bool) -> bytes:
     """The whole lines among a CSV's first bytes ``head`` (compressed when ``gzipped``): the text up to
     its last newline, or all of it when ``head`` is the whole file (shorter than ``END_BYTES``)."""
-    whole_file = len(head) < END_BYTES
-    if gzipped:
-        try:
-            head = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16).decompress(head)
-        except zlib.error:
-            return b""
-    return head if whole_file else head[: head.rfind(b"\n") + 1]
+    text = _decompressed_head(head, gzipped) or b""
+    return text if len(head) < END_BYTES else text[: text.rfind(b"\n") + 1]
 
 
 def csv_header_columns(head: bytes, *, gzipped: bool) -> list[str]:
     """The column names on the first line of a CSV, from its first bytes (compressed when ``gzipped``)."""
-    if gzipped:
-        try:
-            head = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16).decompress(head)
-        except zlib.error:
-            return []
-    first_line = head.split(b"\n", 1)[0].decode("utf-8", errors="replace").removeprefix("\ufeff")
+    text = _decompressed_head(head, gzipped)
+    if text is None:
+        return []
+    first_line = text.split(b"\n", 1)[0].decode("utf-8", errors="replace").removeprefix("\ufeff")
     return next(csv.reader([first_line.rstrip("\r")]), [])
 
 
