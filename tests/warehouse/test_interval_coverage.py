@@ -100,8 +100,9 @@ def oracle_warehouses(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Pa
 
 
 def season_scores(path: Path) -> pl.DataFrame:
-    """qb_season_scores with the sampling part of each interval (``*_sampling_low_90`` / ``_high_90``):
-    the posterior variance without the models' own error, which an oracle's scores do not have."""
+    """qb_season_scores with the half-width of each score's 90% interval from its sampling part alone
+    (``passing_half``, ``execution_half``): the posterior variance without the models' own error, which
+    an oracle's scores do not have."""
     con = wh.connect(path, read_only=True)
     try:
         scores = pl.from_arrow(con.sql("SELECT * FROM qb_season_scores").to_arrow_table())
@@ -111,9 +112,8 @@ def season_scores(path: Path) -> pl.DataFrame:
     finally:
         con.close()
     return scores.with_columns(
-        half.alias(f"{score}_half")
+        (Z90 * (pl.col(f"{score}_score_variance") - error).sqrt()).alias(f"{score}_half")
         for score, error in zip(("passing", "execution"), model_error, strict=True)
-        for half in [Z90 * (pl.col(f"{score}_score_variance") - error).sqrt()]
     )
 
 
