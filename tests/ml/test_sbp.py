@@ -1,6 +1,7 @@
-"""Tests of ml.sbp / ml.gpd: every sanity test of docs/sbp.md section 5 (items 1-11, headed "docs/sbp.md
-5.N" below) plus the project's extras (integer outcomes, the network constructor, shapes, validation, the
-yard range).
+"""Tests of ml.sbp / ml.gpd, the distribution's values: docs/sbp.md section 5 items 1-8 and 10 (headed
+"docs/sbp.md 5.N" below) and integer outcomes. Gradients and fitting (items 9 and 11) are in
+test_sbp_gradients.py; the network constructor, dtypes, devices, validation and the yard range in
+test_sbp_interface.py.
 
 References are scipy (genpareto, quad, kstest) in float64. Tolerances are those of docs/sbp.md section 5
 where it gives them; float32 variants use the float32 figure of the spec or, where the spec has none, a bound
@@ -9,77 +10,17 @@ derived from the conditioning and stated at the assertion. Every random draw use
 
 from __future__ import annotations
 
-import itertools
 import math
-from pathlib import Path
 
 import numpy as np
-import polars as pl
 import pytest
 import torch
-from scipy import integrate, stats
+from scipy import stats
 from torch.nn import functional as F
 
 from ml.gpd import gpd_icdf, gpd_log_prob, gpd_log_sf
-from ml.sbp import YARD_BIN_COUNT, YARD_BINS, SplicedBinnedPareto, sbp_from_raw
-
-DTYPES = [torch.float32, torch.float64]
-P = 0.05
-
-
-def make_sbp(  # noqa: PLR0917 (a test factory: every knob has a default)
-    dtype: torch.dtype = torch.float64,
-    k: int = 20,
-    a: float = -2.0,
-    b: float = 3.0,
-    xi_l: float = 0.3,
-    beta_l: float = 0.7,
-    xi_u: float = 0.4,
-    beta_u: float = 1.8,
-    p: float = P,
-    seed: int = 0,
-    batch: tuple[int, ...] = (),
-    logits: torch.Tensor | None = None,
-) -> SplicedBinnedPareto:
-    """An asymmetric SBP with seeded random logits (drawn in float64, then cast so both dtypes agree)."""
-    if logits is None:
-        g = torch.Generator().manual_seed(seed)
-        logits = torch.randn(*batch, k, generator=g, dtype=torch.float64)
-    logits = logits.to(dtype)
-    gpd = [torch.full(logits.shape[:-1], v, dtype=dtype) for v in (xi_l, beta_l, xi_u, beta_u)]
-    return SplicedBinnedPareto(logits, *gpd, a, b, p)
-
-
-def pdf_fn(d: SplicedBinnedPareto):
-    dtype = d.logits.dtype
-    return lambda x: float(d.log_prob(torch.tensor(x, dtype=dtype)).exp())
-
-
-def support_ends(d: SplicedBinnedPareto) -> tuple[float, float]:
-    t_l, t_u, xi_l, beta_l, xi_u, beta_u = (
-        t.detach().item()
-        for t in (d.lower_threshold, d.upper_threshold, d.lower_xi, d.lower_beta, d.upper_xi, d.upper_beta)
-    )
-    lo = -math.inf if xi_l >= 0 else t_l + beta_l / xi_l
-    hi = math.inf if xi_u >= 0 else t_u - beta_u / xi_u
-    return lo, hi
-
-
-def quad_pieces(fn, pieces: list[float]) -> float:
-    """Sum of quad over consecutive breakpoints (infinite ends allowed)."""
-    total = 0.0
-    for lo, hi in itertools.pairwise(pieces):
-        if hi > lo:
-            total += integrate.quad(fn, lo, hi, epsabs=1e-13, epsrel=1e-11, limit=200)[0]
-    return total
-
-
-def body_breaks(d: SplicedBinnedPareto) -> list[float]:
-    """t_L, the bin edges strictly inside (t_L, t_U), t_U: the density is constant between them."""
-    t_l, t_u = float(d.lower_threshold), float(d.upper_threshold)
-    edges = [float(e) for e in d._edges if t_l < float(e) < t_u]
-    return [t_l, *edges, t_u]
-
+from ml.sbp import YARD_BIN_COUNT, YARD_BINS, SplicedBinnedPareto
+from tests.ml.sbp_cases import DTYPES, P, body_breaks, make_sbp, pdf_fn, quad_pieces, support_ends
 
 # ----- docs/sbp.md 5.1: the pdf integrates to 1, whatever the bin width -------------------------------------
 
@@ -309,148 +250,6 @@ def test_density_matches_cdf_difference(xi: float) -> None:
     np.testing.assert_allclose(dens.numpy(), diff.numpy(), rtol=1e-4)
 
 
-# ----- docs/sbp.md 5.9: finite gradients everywhere; gradcheck of the GPD terms -----------------------------
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("xi", [0.0, 1e-8, 0.3])
-def test_gradients_finite(dtype: torch.dtype, xi: float) -> None:
-    g = torch.Generator().manual_seed(5)
-    logits = torch.randn(20, generator=g, dtype=torch.float64).to(dtype).requires_grad_()
-    params = [torch.tensor(v, dtype=dtype, requires_grad=True) for v in (xi, 0.7, xi, 1.8)]
-    d = SplicedBinnedPareto(logits, *params, -2.0, 3.0)
-    t_l, t_u = d.lower_threshold.item(), d.upper_threshold.item()
-    x_values = [t_l - 3, (t_l + t_u) / 2, t_u + 3, -1e6, 1e6, -2.0, 3.0, float(d._edges[7]), t_l, t_u]
-    x = torch.tensor(x_values, dtype=dtype, requires_grad=True)
-    u = torch.tensor([1e-4, P, 0.3, 0.5, 1 - P, 1 - 1e-4], dtype=dtype)
-    outputs = {
-        "log_prob": d.log_prob(x),
-        "cdf": d.cdf(x),
-        "log_cdf": d.log_cdf(x),
-        "log_survival": d.log_survival(x),
-        "training_loss": d.training_loss(x),
-        "exact_nll": d.training_loss(x, exact=True),
-        "integer_log_prob": d.integer_log_prob(x),
-        "icdf": d.icdf(u),
-        "mean": d.mean,
-        "median": d.median,
-    }
-    for name, out in outputs.items():
-        assert bool(torch.isfinite(out).all()), name
-        grads = torch.autograd.grad(out.sum(), [logits, *params, x], allow_unused=True, retain_graph=True)
-        for grad in grads:
-            assert grad is None or bool(torch.isfinite(grad).all()), name
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_gradients_finite_beyond_finite_endpoints(dtype: torch.dtype) -> None:
-    # xi < 0: beyond t -+ beta/|xi| the log-density is -inf and F is 0 or 1; the gradients must still be
-    # finite (zero from the masked branches), which is what the double-where guarantees.
-    g = torch.Generator().manual_seed(6)
-    logits = torch.randn(20, generator=g, dtype=torch.float64).to(dtype).requires_grad_()
-    params = [torch.tensor(v, dtype=dtype, requires_grad=True) for v in (-0.3, 0.6, -0.4, 0.8)]
-    d = SplicedBinnedPareto(logits, *params, -2.0, 3.0)
-    lo, hi = support_ends(d)
-    x = torch.tensor([lo - 1.0, lo - 1e3, hi + 1.0, hi + 1e3, lo + 0.1, hi - 0.1, 0.5], dtype=dtype)
-    x.requires_grad_()
-    for name in ("log_prob", "cdf", "log_cdf", "log_survival", "training_loss", "integer_log_prob"):
-        out = getattr(d, name)(x)
-        assert not bool(torch.isnan(out).any()), name
-        grads = torch.autograd.grad(out.sum(), [logits, *params, x], retain_graph=True)
-        assert all(bool(torch.isfinite(grad).all()) for grad in grads), name
-    with torch.no_grad():
-        assert float(d.cdf(torch.tensor(lo - 1.0, dtype=dtype))) == 0.0
-        assert float(d.cdf(torch.tensor(hi + 1.0, dtype=dtype))) == 1.0
-        assert float(d.icdf(torch.tensor(0.0, dtype=dtype))) == pytest.approx(lo, rel=1e-5)
-        assert float(d.icdf(torch.tensor(1.0, dtype=dtype))) == pytest.approx(hi, rel=1e-5)
-
-
-def test_zero_mass_bins() -> None:
-    # Bins with logit -inf have no mass: quantiles skip them, their density is 0, nothing is NaN.
-    logits = torch.randn(12, generator=torch.Generator().manual_seed(12), dtype=torch.float64)
-    empty = [0, 4, 5, 11]
-    logits[empty] = -math.inf
-    d = make_sbp(k=12, a=0.0, b=12.0, logits=logits)
-    u = torch.linspace(0.0, 1.0, 10_001, dtype=torch.float64)
-    q = d.icdf(u)
-    assert not bool(torch.isnan(q).any())
-    inner = (u > 0) & (u < 1)
-    torch.testing.assert_close(d.cdf(q[inner]), u[inner], rtol=0, atol=1e-12)
-    in_body = (q > d.lower_threshold) & (q < d.upper_threshold)
-    bins = q[in_body].floor().long()
-    assert not any(int(k) in empty for k in bins[q[in_body] != bins.double()])  # never strictly inside
-    assert float(d.log_prob(torch.tensor(4.5, dtype=torch.float64))) == -math.inf
-    assert float(d.integer_log_prob(torch.tensor(4.5, dtype=torch.float64))) == -math.inf
-    assert float(d.cdf(torch.tensor(5.0, dtype=torch.float64))) == float(
-        d.cdf(torch.tensor(4.0, dtype=torch.float64))
-    )
-
-
-def test_gpd_small_xi_gradients_float32() -> None:
-    # log1p(w)/xi and expm1(w)/xi lose their xi-derivative to cancellation when w = xi*z is small; the
-    # series branch keeps float32 gradients close to the float64 ones.
-    ys = [0.05, 0.5, 2.0, 10.0]
-    for xi in (1e-7, 2e-5, 1e-3, 0.02):
-        grads = {}
-        for dtype in DTYPES:
-            xi_t = torch.tensor(xi, dtype=dtype, requires_grad=True)
-            beta = torch.tensor(1.7, dtype=dtype)
-            y = torch.tensor(ys, dtype=dtype)
-            v = torch.tensor([0.1, 0.5, 0.9, 0.999], dtype=dtype)
-            total = (
-                gpd_log_sf(y, xi_t, beta).sum()
-                + gpd_log_prob(y, xi_t, beta).sum()
-                + gpd_icdf(v, xi_t, beta).sum()
-            )
-            (grads[dtype],) = torch.autograd.grad(total, xi_t)
-        assert float(grads[torch.float32]) == pytest.approx(float(grads[torch.float64]), rel=1e-4), xi
-
-
-def test_bin_edges_and_sampling_edge_cases(monkeypatch: pytest.MonkeyPatch) -> None:
-    d = make_sbp(k=20, a=-2.0, b=3.0)
-    log_w = math.log(0.25)
-    # Bin k is [e_{k-1}, e_k): an interior edge inside the body takes the density of the bin on its right.
-    log_pi = F.log_softmax(d.logits, -1)
-    for j in (8, 9, 10):
-        assert float(d.log_prob(d._edges[j])) == pytest.approx(float(log_pi[j]) - log_w, rel=1e-12)
-    # a and b count in the first and last bins for the histogram part of the training loss.
-    loss = d.training_loss(torch.tensor([-2.0, 3.0], dtype=torch.float64))
-    assert float(loss[0]) >= -float(log_pi[0])
-    assert float(loss[1]) >= -float(log_pi[-1])
-    # torch.rand may return exactly 0, which must not become -inf.
-    monkeypatch.setattr(torch, "rand", torch.zeros)
-    assert bool(torch.isfinite(d.sample((3,))).all())
-
-
-@pytest.mark.parametrize("xi", [0.0, 1e-6, -0.2, 0.3, 1.5])
-def test_gpd_gradcheck(xi: float) -> None:
-    # Excesses stay inside the support for xi = -0.2 (endpoint 7.5 for beta = 1.5).
-    y = torch.tensor([0.0, 0.3, 1.0, 4.0], dtype=torch.float64, requires_grad=True)
-    v = torch.tensor([0.01, 0.5, 0.9, 0.999], dtype=torch.float64, requires_grad=True)
-    xi_t = torch.tensor(xi, dtype=torch.float64, requires_grad=True)
-    beta = torch.tensor(1.5, dtype=torch.float64, requires_grad=True)
-    y_inner = (
-        y[1:].detach().requires_grad_()
-    )  # y = 0 is a kink in y (one-sided), check it through xi/beta only
-    assert torch.autograd.gradcheck(lambda a, b: gpd_log_prob(y, a, b), (xi_t, beta))
-    assert torch.autograd.gradcheck(gpd_log_prob, (y_inner, xi_t, beta))
-    assert torch.autograd.gradcheck(gpd_log_sf, (y_inner, xi_t, beta))
-    assert torch.autograd.gradcheck(gpd_icdf, (v, xi_t, beta))
-
-
-def test_spliced_gradcheck() -> None:
-    g = torch.Generator().manual_seed(11)
-    logits = torch.randn(12, generator=g, dtype=torch.float64, requires_grad=True)
-    params = tuple(torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (0.2, 0.8, 0.35, 1.4))
-    x = torch.tensor([-4.0, -0.55, 0.7, 1.9, 6.0], dtype=torch.float64)
-
-    def run(method: str):
-        return lambda lg, *gp: getattr(SplicedBinnedPareto(lg, *gp, -2.0, 3.0), method)(x)
-
-    for method in ("log_prob", "cdf", "integer_log_prob"):
-        assert torch.autograd.gradcheck(run(method), (logits, *params)), method
-
-
 # ----- docs/sbp.md 5.10: regression tests for the GluonTS pitfalls ------------------------------------------
 
 
@@ -523,46 +322,6 @@ def test_value_shapes() -> None:
     torch.testing.assert_close(d.expand((4, n)).cdf(x)[3], d.cdf(x))
 
 
-# ----- docs/sbp.md 5.11: recovering the parameters by maximum likelihood ------------------------------------
-
-
-def test_maximum_likelihood_recovers_student_t_tails() -> None:
-    torch.manual_seed(0)
-    x = torch.as_tensor(stats.t(3).rvs(20_000, random_state=np.random.default_rng(0)), dtype=torch.float32)
-    raw = torch.zeros(60 + 4, requires_grad=True)
-    opt = torch.optim.Adam([raw], lr=0.1)
-    for _ in range(200):  # full batch; converged (the same to 3 digits at 500 steps)
-        opt.zero_grad()
-        loss = sbp_from_raw(raw, -6.0, 6.0, validate_args=False).training_loss(x).mean()
-        loss.backward()
-        opt.step()
-    d = sbp_from_raw(raw.detach(), -6.0, 6.0)
-    assert float((x < d.lower_threshold).float().mean()) == pytest.approx(P, abs=0.005)
-    assert float((x > d.upper_threshold).float().mean()) == pytest.approx(P, abs=0.005)
-    assert float(d.upper_xi) == pytest.approx(1 / 3, abs=0.1)
-    assert float(d.lower_xi) == pytest.approx(1 / 3, abs=0.1)
-
-
-def test_training_loss_gradient_flow() -> None:
-    g = torch.Generator().manual_seed(2)
-    logits = torch.randn(20, generator=g, dtype=torch.float64, requires_grad=True)
-    d = SplicedBinnedPareto(logits, 0.3, 0.7, 0.4, 1.8, -2.0, 3.0)
-    x = (d.upper_threshold.detach() + 3.0) / 2  # an upper-tail point inside [a, b] = [-2, 3]
-    assert d.upper_threshold.item() < x.item() < 3.0
-    k = int(torch.searchsorted(d._edges, x, right=True)) - 1
-    # 3.1: thresholds detached, so the logits see only the cross-entropy of the point's bin.
-    (grad,) = torch.autograd.grad(
-        d.training_loss(x) + F.log_softmax(logits, -1)[k], logits, retain_graph=True
-    )
-    assert float(grad.abs().max()) == 0.0
-    # 3.4: the exact NLL option reaches the logits through t_U (GluonTS' evaluation log_prob gave 0).
-    (grad,) = torch.autograd.grad(d.training_loss(x, exact=True), logits)
-    assert float(grad.abs().max()) > 1e-3
-    # In the body the loss is the exact NLL minus the constant log w.
-    mid = (d.lower_threshold + d.upper_threshold).detach() / 2
-    assert d.training_loss(mid).item() == pytest.approx(-d.log_prob(mid).item() - math.log(0.25), rel=1e-12)
-
-
 # ----- integer outcomes ------------------------------------------------------------------------------------
 
 
@@ -616,128 +375,3 @@ def test_interval_cdf() -> None:
     torch.manual_seed(9)
     outcomes = d.sample((20_000,)).round()
     assert float(d.interval_cdf(outcomes).mean()) == pytest.approx(0.5, abs=0.01)
-
-
-# ----- the network constructor ------------------------------------------------------------------------------
-
-
-def test_sbp_from_raw() -> None:
-    k = 10
-    g = torch.Generator().manual_seed(8)
-    raw = (5 * torch.randn(4, 3, k + 4, generator=g)).requires_grad_()
-    d = sbp_from_raw(raw, -1.0, 4.0)
-    assert d.batch_shape == (4, 3)
-    assert d.num_bins == k
-    torch.testing.assert_close(d.logits, raw[..., :k])
-    torch.testing.assert_close(
-        d.lower_xi, F.softplus(raw[..., k])
-    )  # layout [logits, xi_L, beta_L, xi_U, beta_U]
-    torch.testing.assert_close(d.lower_beta, F.softplus(raw[..., k + 1]) + 1e-3 * 0.5)
-    torch.testing.assert_close(d.upper_xi, F.softplus(raw[..., k + 2]))
-    torch.testing.assert_close(d.upper_beta, F.softplus(raw[..., k + 3]) + 1e-3 * 0.5)
-    assert bool((d.lower_beta >= 5e-4).all() and (d.upper_xi >= 0).all())
-    x = torch.linspace(-3.0, 6.0, 3)[:, None, None]
-    (grad,) = torch.autograd.grad(d.training_loss(x).sum() + d.log_prob(x).sum(), raw)
-    assert bool(torch.isfinite(grad).all())
-    assert float(grad.abs().sum()) > 0
-
-    capped = sbp_from_raw(torch.full((k + 4,), 50.0), -1.0, 4.0, xi_max=0.9, beta_min=0.01)
-    assert 0 < float(capped.upper_xi) <= 0.9
-    assert math.isfinite(float(capped.mean))
-    floor = sbp_from_raw(torch.full((k + 4,), -200.0), -1.0, 4.0, beta_min=0.01)
-    assert float(floor.lower_beta) == pytest.approx(0.01)
-    assert float(floor.lower_xi) == 0.0
-
-
-# ----- dtype, device, validation --------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_dtype_follows_parameters(dtype: torch.dtype) -> None:
-    d = make_sbp(dtype)
-    assert d.lower_threshold.dtype == dtype
-    for value in (torch.tensor([0.1, 1.0], dtype=torch.float64), torch.tensor([0, 1]), 0.5):
-        assert d.log_prob(value).dtype == dtype
-        assert d.cdf(value).dtype == dtype
-    assert d.sample((3,)).dtype == dtype
-    assert d.mean.dtype == dtype
-
-
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device in this environment")
-def test_cuda_device() -> None:
-    d = make_sbp(batch=(3,))
-    dc = SplicedBinnedPareto(
-        d.logits.cuda(),
-        d.lower_xi.cuda(),
-        d.lower_beta.cuda(),
-        d.upper_xi.cuda(),
-        d.upper_beta.cuda(),
-        -2.0,
-        3.0,
-    )
-    torch.manual_seed(0)
-    s = dc.sample((100, 2))
-    assert s.device.type == "cuda"
-    torch.testing.assert_close(dc.cdf(s).cpu(), d.cdf(s.cpu()))
-    torch.testing.assert_close(dc.integer_log_prob(s.round()).cpu(), d.integer_log_prob(s.round().cpu()))
-
-
-def test_argument_validation() -> None:
-    logits = torch.zeros(5)
-    ok = dict(lower_xi=0.1, lower_beta=1.0, upper_xi=0.1, upper_beta=1.0)
-    with pytest.raises(ValueError, match="K >= 2"):
-        SplicedBinnedPareto(torch.zeros(1), **ok, bins_lower_bound=0.0, bins_upper_bound=1.0)
-    with pytest.raises(ValueError, match="K >= 2"):
-        SplicedBinnedPareto(torch.tensor(0.0), **ok, bins_lower_bound=0.0, bins_upper_bound=1.0)
-    for a, b in ((1.0, 1.0), (2.0, 1.0), (-math.inf, 1.0)):
-        with pytest.raises(ValueError, match="bins_lower_bound must be < bins_upper_bound"):
-            SplicedBinnedPareto(logits, **ok, bins_lower_bound=a, bins_upper_bound=b)
-    for p in (0.0, 0.5, -0.1, 0.7):
-        with pytest.raises(ValueError, match="tail_percentile"):
-            SplicedBinnedPareto(logits, **ok, bins_lower_bound=0.0, bins_upper_bound=1.0, tail_percentile=p)
-    with pytest.raises(ValueError, match="lower_beta"):
-        SplicedBinnedPareto(logits, 0.1, 0.0, 0.1, 1.0, 0.0, 1.0, validate_args=True)
-    with pytest.raises(ValueError, match="upper_beta"):
-        SplicedBinnedPareto(logits, 0.1, 1.0, 0.1, -2.0, 0.0, 1.0, validate_args=True)
-    with pytest.raises(ValueError, match="logits"):
-        SplicedBinnedPareto(torch.tensor([0.0, math.nan]), **ok, bins_lower_bound=0.0, bins_upper_bound=1.0)
-    with pytest.raises(ValueError, match="does not broadcast to batch_shape"):
-        SplicedBinnedPareto(torch.zeros(3, 5), torch.zeros(4), 1.0, 0.1, 1.0, 0.0, 1.0)
-    d = SplicedBinnedPareto(logits, **ok, bins_lower_bound=0.0, bins_upper_bound=1.0, validate_args=True)
-    with pytest.raises(ValueError, match="u in"):
-        d.icdf(torch.tensor(1.5))
-    with pytest.raises(ValueError, match="support"):
-        d.log_prob(torch.tensor(math.nan))
-    # Without validation, invalid probabilities give NaN rather than an error.
-    d = SplicedBinnedPareto(logits, **ok, bins_lower_bound=0.0, bins_upper_bound=1.0, validate_args=False)
-    assert math.isnan(float(d.icdf(torch.tensor(1.5))))
-    with pytest.raises(ValueError, match="K \\+ 4"):
-        sbp_from_raw(torch.zeros(5), 0.0, 1.0)
-    with pytest.raises(ValueError, match="beta_min"):
-        sbp_from_raw(torch.zeros(8), 0.0, 1.0, beta_min=0.0)
-    with pytest.raises(ValueError, match="xi_max"):
-        sbp_from_raw(torch.zeros(8), 0.0, 1.0, xi_max=-1.0)
-
-
-# ----- the yard range, justified on the real play-by-play data --------------------------------------------
-
-
-def test_yard_bins_cover_real_pass_outcomes(real_dir: Path) -> None:
-    a, b = YARD_BINS
-    assert round(b - a) == YARD_BIN_COUNT  # one-yard bins centred on the integers
-    pbp = pl.read_parquet(
-        real_dir / "nflfastr_pbp_2017_2019.parquet", columns=["yards_gained", "play_type_nfl"]
-    )
-    yards = (
-        pbp.filter(pl.col("play_type_nfl").is_in(["PASS", "SACK"]))["yards_gained"].drop_nulls().drop_nans()
-    )
-    assert len(yards) > 50_000
-    outside = ((yards < a) | (yards > b)).mean()
-    assert outside < 1e-3  # measured 0.022% (13 of 59,284): far below the 5% tail mass
-    plays = pl.read_csv(
-        real_dir / "bdb2019_plays_2017_weeks1-6.csv", null_values=["NA"], infer_schema_length=20_000
-    )
-    result = plays.filter(pl.col("PassResult").is_in(["C", "I", "IN"]))["PlayResult"].drop_nulls()
-    assert ((result < a) | (result > b)).mean() < 1e-3  # measured 0.048% (3 of 6,259)
-    # The 5% / 95% quantiles, where the thresholds sit, are well inside the range.
-    assert a + 10 < yards.quantile(0.05) and yards.quantile(0.95) < b - 10
