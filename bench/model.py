@@ -9,9 +9,11 @@ frames per play are drawn like the synthetic season's (20-60).
 
 Live scoring of one play (``ml.single_play``, ``qb_assets.scoring.live``): the latency of one play,
 median and 99th percentile over plays of every length, of the single-play graph (forward pass + capped
-percentile, one thread) against today's path measured in the same run (the eager model + the SBP
-percentile, as the single-play column above); and, on a generated game with models of the project's
-shapes (random weights), of raw tracking rows to both models' numbers, stage by stage (``--live-plays``).
+percentile, exported to ONNX and run by ONNX Runtime on one thread) against, measured in the same run,
+today's path (the eager model + the SBP percentile, as the single-play column above) and the same
+module as the TorchScript graph it replaced (traced, frozen, TorchScript's static runtime); and, on a
+generated game with models of the project's shapes (random weights), of raw tracking rows to both
+models' numbers, stage by stage (``--live-plays``).
 
     python -m bench.model [--threads 2] [--plays 4096] [--train-plays 8192] [--live-plays 40]
 """
@@ -22,6 +24,7 @@ import argparse
 import contextlib
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -36,7 +39,7 @@ from ml.artifacts import save_artifact
 from ml.config import TrainConfig, TrainingData
 from ml.inference import sbp_distribution
 from ml.sbp import YARD_BIN_COUNT
-from ml.single_play import SinglePlayGraphs
+from ml.single_play import SinglePlayGraphs, _Percentile
 from ml.tcn import PassOutcomeNet, count_flops_per_play, network_for
 from ml.train import train_sbp
 from qb_assets.features.schema import OPTION_FIELDS, input_set
@@ -199,10 +202,12 @@ def single_play_latency(
         return sbp_distribution(raw, config).interval_cdf(yards[i : i + 1])
 
     graphs = SinglePlayGraphs(model, config)
+    torchscript = torchscript_percentile(model, config)
+    # The live scorer's inputs: NumPy views of the feature store's arrays.
     inputs = [
         (
-            tensor[i : i + 1, :n].reshape(1, n, -1),
-            *(t[i : i + 1] for t in (n_frames, tabular, yards, lower, upper)),
+            tensor[i : i + 1, :n].reshape(1, n, -1).numpy(),
+            *(t[i : i + 1].numpy() for t in (n_frames, tabular, yards, lower, upper)),
         )
         for i, n in enumerate(n_frames.tolist())
     ]
@@ -211,7 +216,12 @@ def single_play_latency(
         (f"today's path: eager forward + SBP percentile ({threads} threads)", today, threads),
         ("today's path: eager forward + SBP percentile (1 thread)", today, 1),
         (
-            "single-play graph: forward + capped percentile (1 thread)",
+            "the same graph in TorchScript's static runtime (1 thread)",
+            lambda i: torchscript(*(torch.from_numpy(a) for a in inputs[i])),
+            1,
+        ),
+        (
+            "single-play graph (ONNX Runtime): forward + capped percentile (1 thread)",
             lambda i: graphs.percentile(*inputs[i]),
             1,
         ),
@@ -221,6 +231,24 @@ def single_play_latency(
         rows.append((name, *latency_us(run, plays, repeats)))
     torch.set_num_threads(threads)
     return rows
+
+
+def torchscript_percentile(model: PassOutcomeNet, config: TrainConfig):
+    """The single-play percentile module as the TorchScript graph live scoring ran before ONNX Runtime:
+    traced on a full-length play, frozen, run by TorchScript's static runtime (the baseline row)."""
+    frames_max = SHAPE[0]
+    example = (torch.zeros(1, frames_max, SHAPE[1] * SHAPE[2]), torch.tensor([frames_max]))
+    example += (torch.zeros(1, TABULAR), torch.zeros(1), torch.tensor([-50.0]), torch.tensor([50.0]))
+    module = _Percentile(model, config).eval()
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the tracer's warnings and TorchScript's deprecation
+        module(*example)
+        frozen = torch.jit.freeze(torch.jit.trace(module, example, check_trace=False))
+    with torch.inference_mode(False):
+        # The tap-matmul convolution (ml.tcn.causal_conv) is what a traced batch of one runs.
+        graph = torch._C._jit_to_static_module(frozen._c)
+    graph(*example)
+    return graph
 
 
 def random_version(version_dir: Path) -> Path:

@@ -23,13 +23,14 @@ from ml.options import OptionMixtureHead
 def causal_conv(x: Tensor, conv: nn.Conv1d) -> Tensor:
     """``conv`` as a dilated causal convolution (left zero padding only): (N, C_in, T) -> (N, C_out, T).
 
-    A batch runs the convolution kernel (oneDNN on the CPU). A single play (N = 1) runs it as one matrix
-    multiply of the kernel's taps (frames t - (k - 1) d, ..., t stacked along the channels): the kernel's
-    CPU path for batch 1 is a slow per-element loop, 10x slower than this. Same weights, same sums. The
-    slices end at constant offsets, so a traced single-play graph serves plays of any length."""
+    A batch runs the convolution kernel (oneDNN on the CPU), and so does an ONNX export (the single-play
+    graphs: ONNX Runtime's convolution serves a batch of one). A single play (N = 1) in torch runs it as
+    one matrix multiply of the kernel's taps (frames t - (k - 1) d, ..., t stacked along the channels):
+    torch's CPU kernel for batch 1 is a slow per-element loop, 10x slower than this. Same weights, same
+    sums."""
     k, d = conv.kernel_size[0], conv.dilation[0]
     padded = nn.functional.pad(x, ((k - 1) * d, 0))
-    if x.shape[0] != 1:
+    if x.shape[0] != 1 or torch.onnx.is_in_onnx_export():
         return conv(padded)
     taps = torch.cat([padded[..., j * d : (j - k + 1) * d or None] for j in range(k)], dim=1)  # (1, k C, T)
     weight = conv.weight.permute(0, 2, 1).reshape(1, conv.out_channels, -1)  # [0, o, j C_in + c]

@@ -133,18 +133,16 @@ class LivePlayScorer:
 
     def score_features(self, features: pl.DataFrame) -> LivePlayScore:
         """Score the one play of a feature table (``build_partition_features``' frame, or the lake's)."""
-        import torch  # noqa: PLC0415
-
         if features.height != 1:
             raise ValueError(f"score_features scores one play; got {features.height}")
         inputs = {name: model_data(feature_arrays(features, MODEL_INPUTS[name])) for name in MODEL_INPUTS}
         play = features.select("game_id", "play_id", "pass_result", "yards_gained").row(0, named=True)
         intercepted = play["pass_result"] == "IN"
         started = time.perf_counter()
-        numbers = {}
-        with torch.inference_mode():
-            for name, data in inputs.items():
-                numbers[name] = self.score_inputs(name, single_play_inputs(data), intercepted)
+        numbers = {
+            name: self.score_inputs(name, single_play_inputs(data), intercepted)
+            for name, data in inputs.items()
+        }
         elapsed_ms = (time.perf_counter() - started) * 1e3
         return LivePlayScore(
             game_id=play["game_id"],
@@ -169,12 +167,10 @@ class LivePlayScorer:
 
 def single_play_inputs(data) -> tuple:
     """The single-play graph's inputs for the one play of ``model_data``'s ``TrainingData``: its n
-    valid frames as (1, n, S * C), n_frames, tabular, yards and boundaries (views of the arrays, no
-    copies)."""
-    import torch  # noqa: PLC0415
-
+    valid frames as (1, n, S * C), n_frames, tabular, yards and boundaries (views of the arrays; the
+    graphs cast the few that are not float32 / int64)."""
     n = int(data.n_frames[0])
-    arrays = (
+    return (
         data.tensor[:1, :n].reshape(1, n, -1),
         data.n_frames[:1],
         data.tabular[:1],
@@ -182,8 +178,6 @@ def single_play_inputs(data) -> tuple:
         data.lower_yd[:1],
         data.upper_yd[:1],
     )
-    # Arrays read from Arrow are read-only, which torch refuses to share: those few values are copied.
-    return tuple(torch.from_numpy(a if a.flags.writeable else a.copy()) for a in arrays)
 
 
 def read_play_rows(tracking_file: str | Path, game_id: int, play_id: int) -> PlayRows:

@@ -80,3 +80,37 @@ def test_one_play_alone_equals_the_play_in_a_batch() -> None:
         for i in range(len(tensor)):
             alone = model(tensor[i : i + 1], n_frames[i : i + 1], tabular[i : i + 1])
             assert torch.allclose(alone[0], batched[i], atol=1e-5, rtol=1e-5)
+
+
+class _SearchSorted(torch.nn.Module):
+    def __init__(self, right: bool):
+        super().__init__()
+        self.right = right
+
+    def forward(self, sorted_sequence: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+        return torch.searchsorted(sorted_sequence, values, right=self.right)
+
+
+@pytest.mark.parametrize("right", [False, True], ids=["left", "right"])
+@pytest.mark.parametrize("batched", [False, True], ids=["one sequence", "a sequence per row"])
+def test_exported_searchsorted_equals_torch(right: bool, batched: bool) -> None:
+    """The ONNX form of ``torch.searchsorted`` the single-play graphs are exported with: the same
+    positions as torch's, values on the sorted entries (where left and right differ), between them and
+    beyond both ends."""
+    from ml.single_play import _session  # noqa: PLC0415 - the export helper itself
+
+    g = torch.Generator().manual_seed(4)
+    sorted_sequence = torch.sort(
+        torch.randn(3, 9, generator=g) if batched else torch.randn(9, generator=g)
+    ).values
+    ties = (sorted_sequence if batched else sorted_sequence.expand(3, 9))[:, ::2]
+    values = torch.cat(
+        [ties, torch.randn(3, 6, generator=g) * 2, torch.tensor([[-9.0, 9.0]]).expand(3, 2)], 1
+    )
+    example = (sorted_sequence, values)
+    session = _session(_SearchSorted(right), example, ("sorted_sequence", "values"))
+    exported = session.run(None, {"sorted_sequence": sorted_sequence.numpy(), "values": values.numpy()})[0]
+    expected = torch.searchsorted(sorted_sequence, values, right=right).numpy()
+    np.testing.assert_array_equal(exported, expected)
+    # Left and right differ on the ties, so each form is checked against its own side.
+    assert not np.array_equal(expected, torch.searchsorted(sorted_sequence, values, right=not right).numpy())
