@@ -41,21 +41,29 @@ class Dropout(nn.Module):
     """Inverted dropout, as ``nn.Dropout``: in training, each element is zeroed with probability ``p`` and
     the rest scaled by 1 / (1 - p); in eval mode the identity. Same shapes in and out.
 
-    The mask comes from uniform draws compared with ``p``: on the CPU, ``nn.Dropout``'s Bernoulli
-    sampler draws element by element and took a quarter of a training epoch; the uniform sampler is
-    vectorized and about 3x faster for the same distribution of masks."""
+    The mask comes from random bits, 15 per element, compared with p 2^15: on the CPU, ``nn.Dropout``'s
+    Bernoulli sampler draws element by element and took a quarter of a training epoch, and one uniform
+    float per element still a seventh. Each 64-bit draw serves four elements (its four 16-bit pieces;
+    an int64 draw is never negative, so the top bit of one piece in four is always 0 and is masked off
+    in all of them). So the share zeroed is p rounded to a multiple of 2^-15 (within 1.6e-5 of p)."""
+
+    BITS = 15
 
     def __init__(self, p: float):
         super().__init__()
         if not 0.0 <= p < 1.0:
             raise ValueError(f"dropout probability must be in [0, 1), got {p}")
         self.p = p
+        self.threshold = min(round(p * 2**self.BITS), 2**self.BITS - 1)
 
     def forward(self, x: Tensor) -> Tensor:
         if not self.training or self.p == 0.0:
             return x
-        keep = torch.empty_like(x).uniform_().ge_(self.p)
-        return x * keep.div_(1.0 - self.p)
+        n = x.numel()
+        words = torch.empty((n + 3) // 4, dtype=torch.int64, device=x.device).random_()
+        draws = words.view(torch.int16)[:n].view(x.shape).bitwise_and_(2**self.BITS - 1)
+        keep = draws.ge(self.threshold).to(x.dtype).mul_(1.0 / (1.0 - self.p))
+        return x * keep
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
