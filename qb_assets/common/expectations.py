@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 
 import polars as pl
+import polars.selectors as cs
 
 FAILED_EXAMPLES = 5
 
@@ -58,6 +59,13 @@ def _exception_message(info: dict | None) -> str | None:
     return nested[0].get("exception_message") if nested else None
 
 
+def pandas_batch(frame: pl.DataFrame):
+    """``frame`` as the pandas frame GX validates, its integers as int64 and its floats as float64: GX's
+    pandas range check is vectorized for those two dtypes only and calls a Python function per value on
+    any other (a week's players-per-side counts, UInt32, took 3.5 s of the 5 s tracking suite)."""
+    return frame.with_columns(cs.integer().cast(pl.Int64), cs.float().cast(pl.Float64)).to_pandas()
+
+
 def run_suite(name: str, frame: pl.DataFrame, expectations: list) -> SuiteOutcome:
     """Validate ``frame`` against ``expectations`` (GX expectation objects) as the suite ``name``."""
     gx = gx_module()
@@ -71,7 +79,7 @@ def run_suite(name: str, frame: pl.DataFrame, expectations: list) -> SuiteOutcom
     suite = gx.ExpectationSuite(name=name)
     for expectation in expectations:
         suite.add_expectation(expectation)
-    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame.to_pandas()})
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": pandas_batch(frame)})
     result = batch.validate(suite)
     failures = []
     for item in result.results:

@@ -7,6 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from qb_assets.common.expectations import gx_module, pandas_batch, run_suite
 from qb_assets.ingest.expectations import plays_suite, tracking_suite
 from qb_assets.ingest.pipeline import ingest_source
 from qb_assets.io import lake as lake_io
@@ -66,3 +67,32 @@ def test_plays_suite_flags_a_season_type_and_negative_games_remaining(canonical)
     negative = pl.when(pl.col("play_id") == 83).then(-1).otherwise(pl.col("games_remaining"))
     broken = plays.with_columns(negative.alias("games_remaining"), pl.lit("PRE").alias("season_type"))
     assert _failed_columns(plays_suite(broken)) == ["games_remaining", "season_type"]
+
+
+def test_suites_hand_gx_int64_and_float64_and_still_catch_out_of_range_values() -> None:
+    """GX's range check is vectorized only for int64 and float64 (any other dtype runs Python per
+    value): narrower and unsigned numbers are widened, nulls and text untouched, and a count stored as
+    UInt32 (the players-per-side columns) out of range still fails."""
+    frame = pl.DataFrame(
+        {
+            "players": pl.Series([11, 11, 12], dtype=pl.UInt32),
+            "frame": pl.Series([1, None, 3], dtype=pl.Int32),
+            "speed": pl.Series([0.5, 1.5, None], dtype=pl.Float32),
+            "side": ["offense", "defense", "football"],
+        }
+    )
+    batch = pandas_batch(frame)
+    assert [str(t) for t in batch.dtypes] == ["int64", "float64", "float64", "str"]  # nulls: NaN floats
+    assert batch["players"].tolist() == [11, 11, 12]
+    expect = gx_module().expectations
+    outcome = run_suite(
+        "widened",
+        frame,
+        [
+            expect.ExpectColumnValuesToBeBetween(column="players", min_value=11, max_value=11),
+            expect.ExpectColumnValuesToBeBetween(column="frame", min_value=1, max_value=3),
+        ],
+    )
+    assert [(f["column"], f["unexpected_count"], f["examples"]) for f in outcome.failures] == [
+        ("players", 1, ["12"])
+    ]
