@@ -119,13 +119,16 @@ def _cut_lines(raw: pl.DataFrame, truncated: list[dict]) -> tuple[pl.DataFrame, 
     """(the rows before the cut lines, the cut lines, quarantine rows for the cut lines). A cut line's
     values, ids included, may be cut short, so no play claims it; the play of the line before it stops
     mid-play and is quarantined as ``truncated_file`` (``_truncated_plays``)."""
-    cuts = pl.DataFrame(truncated, schema={"source_file": pl.String, "line": pl.Int64})
-    on_cut_line = pl.struct("source_file", "source_row").is_in(
-        cuts.select(pl.struct(pl.col("source_file"), pl.col("line").alias("source_row")))
-        .to_series()
-        .implode()
-    )
-    cut_rows = raw.filter(on_cut_line)
+    if truncated:
+        cuts = pl.DataFrame(truncated, schema={"source_file": pl.String, "line": pl.Int64})
+        on_cut_line = pl.struct("source_file", "source_row").is_in(
+            cuts.select(pl.struct(pl.col("source_file"), pl.col("line").alias("source_row")))
+            .to_series()
+            .implode()
+        )
+        cut_rows, kept = raw.filter(on_cut_line), raw.filter(~on_cut_line)
+    else:  # no file is cut (the usual case): two passes over every row spared
+        cut_rows, kept = raw.clear(), raw
     quarantine_rows = cut_rows.select(
         pl.lit(None, dtype=pl.Int64).alias("game_id"),
         pl.lit(None, dtype=pl.Int64).alias("play_id"),
@@ -135,7 +138,7 @@ def _cut_lines(raw: pl.DataFrame, truncated: list[dict]) -> tuple[pl.DataFrame, 
         ),
         "source_file",
     )
-    return raw.filter(~on_cut_line), cut_rows, quarantine_rows
+    return kept, cut_rows, quarantine_rows
 
 
 def _truncated_plays(raw: pl.DataFrame, truncated: list[dict]) -> pl.DataFrame:
@@ -144,8 +147,11 @@ def _truncated_plays(raw: pl.DataFrame, truncated: list[dict]) -> pl.DataFrame:
         [{"source_file": cut["file"], "source_row": cut["line"] - 1} for cut in truncated],
         schema={"source_file": pl.String, "source_row": pl.Int64},
     )
+    last_rows = (
+        raw.join(last_whole, on=["source_file", "source_row"], how="semi") if truncated else raw.clear()
+    )
     return rules.play_issues(
-        raw.join(last_whole, on=["source_file", "source_row"], how="semi"),
+        last_rows,
         "truncated_file",
         pl.format(
             "{}: the file is cut in the middle of line {}, within this play's rows: its tracking is cut off",
