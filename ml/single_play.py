@@ -189,12 +189,20 @@ def _searchsorted(g, sorted_sequence, values, out_int32, right, side, sorter):  
 
 
 def _movedim(g, value, source, destination):
-    """movedim(x, source, destination) as the Transpose of its permutation, axes taken modulo the rank."""
+    """movedim(x, source, destination), axes as ints or lists, as the Transpose of its permutation with
+    the axes taken modulo the rank."""
     from torch.onnx import symbolic_helper  # noqa: PLC0415
 
+    def axes(arg) -> list[int]:
+        try:
+            return [symbolic_helper._parse_arg(arg, "i")]
+        except (RuntimeError, TypeError, ValueError):
+            return list(symbolic_helper._parse_arg(arg, "is"))
+
     rank = symbolic_helper._get_tensor_rank(value)
-    source = symbolic_helper._parse_arg(source, "i") % rank
-    destination = symbolic_helper._parse_arg(destination, "i") % rank
-    permutation = [axis for axis in range(rank) if axis != source]
-    permutation.insert(destination, source)
-    return g.op("Transpose", value, perm_i=permutation)
+    sources = [axis % rank for axis in axes(source)]
+    permutation: list[int | None] = [None] * rank
+    for axis, target in zip(sources, axes(destination), strict=True):
+        permutation[target % rank] = axis
+    rest = iter(axis for axis in range(rank) if axis not in sources)
+    return g.op("Transpose", value, perm_i=[next(rest) if axis is None else axis for axis in permutation])

@@ -114,3 +114,23 @@ def test_exported_searchsorted_equals_torch(right: bool, batched: bool) -> None:
     np.testing.assert_array_equal(exported, expected)
     # Left and right differ on the ties, so each form is checked against its own side.
     assert not np.array_equal(expected, torch.searchsorted(sorted_sequence, values, right=not right).numpy())
+
+
+class _MoveDim(torch.nn.Module):
+    def __init__(self, source, destination):
+        super().__init__()
+        self.source, self.destination = source, destination
+
+    def forward(self, value: torch.Tensor) -> torch.Tensor:
+        return torch.movedim(value, self.source, self.destination) * 1.0
+
+
+@pytest.mark.parametrize(("source", "destination"), [(-1, 0), (0, -1), (1, 2), ([0, -1], [-1, 1])])
+def test_exported_movedim_equals_torch(source, destination) -> None:
+    """The ONNX form of ``torch.movedim`` (negative axes, one axis or several) gives torch's layout."""
+    from ml.single_play import _session  # noqa: PLC0415 - the export helper itself
+
+    value = torch.arange(2 * 3 * 4 * 5, dtype=torch.float32).reshape(2, 3, 4, 5)
+    session = _session(_MoveDim(source, destination), (value,), ("value",))
+    exported = session.run(None, {"value": value.numpy()})[0]
+    np.testing.assert_array_equal(exported, torch.movedim(value, source, destination).numpy())
