@@ -44,10 +44,10 @@ def ball_positions(tracking: pl.DataFrame) -> pl.DataFrame:
 
 
 def nearest_to_ball(
-    tracking: pl.DataFrame, balls: pl.DataFrame, at_frames: pl.DataFrame, candidates: pl.Expr
-) -> pl.DataFrame:
+    tracking: pl.LazyFrame, balls: pl.LazyFrame, at_frames: pl.LazyFrame, candidates: pl.Expr
+) -> pl.LazyFrame:
     """For each (play, frame) in ``at_frames``: the ``candidates`` player nearest the ball and his
-    distance (columns nfl_id, club, distance_yd)."""
+    distance (columns nfl_id, club, distance_yd), as a lazy plan."""
     return (
         tracking.join(at_frames, on=[*PLAY_KEY, "frame_id"])
         .filter(candidates & ~pl.col("is_football"))
@@ -84,9 +84,12 @@ def identify_passer(tracking: pl.DataFrame, balls: pl.DataFrame, frames: pl.Data
             dtype=pl.Int32,
         ).alias("frame_id"),
     ).explode("frame_id")
-    tracking = tracking.join(windows.select(*PLAY_KEY, "offense_club_table").unique(), on=PLAY_KEY)
+    # Lazy: the joins carry only the columns the distances read, not every tracking column.
+    offense_tables = windows.lazy().select(*PLAY_KEY, "offense_club_table").unique()
+    tracking = tracking.lazy().join(offense_tables, on=PLAY_KEY)
     on_offense = pl.col("offense_club_table").is_null() | (pl.col("club") == pl.col("offense_club_table"))
-    nearest = nearest_to_ball(tracking, balls, windows.drop("offense_club_table").drop_nulls(), on_offense)
+    at_frames = windows.lazy().drop("offense_club_table").drop_nulls()
+    nearest = nearest_to_ball(tracking, balls.lazy(), at_frames, on_offense)
     return (
         nearest.group_by(PLAY_KEY)
         .agg(
@@ -94,6 +97,7 @@ def identify_passer(tracking: pl.DataFrame, balls: pl.DataFrame, frames: pl.Data
             pl.col("club").mode().sort().first().alias("passer_club"),
         )
         .with_columns(pl.col("passer_nfl_id").cast(pl.Int64))
+        .collect()
     )
 
 
@@ -103,12 +107,19 @@ def infer_direction(tracking: pl.DataFrame, plays: pl.DataFrame) -> pl.DataFrame
     recorded = tracking.group_by(PLAY_KEY).agg(
         pl.col("play_direction").drop_nulls().first().alias("recorded")
     )
-    at_snap = tracking.join(plays.select(*PLAY_KEY, "snap_frame_id", "offense_club"), on=PLAY_KEY).filter(
-        (pl.col("frame_id") == pl.col("snap_frame_id")) & ~pl.col("is_football")
+    # Lazy: the join and filter carry only the columns the centroids read.
+    at_snap = (
+        tracking.lazy()
+        .join(plays.lazy().select(*PLAY_KEY, "snap_frame_id", "offense_club"), on=PLAY_KEY)
+        .filter((pl.col("frame_id") == pl.col("snap_frame_id")) & ~pl.col("is_football"))
     )
-    centroids = at_snap.group_by(PLAY_KEY).agg(
-        pl.col("x").filter(pl.col("club") == pl.col("offense_club")).mean().alias("offense_x"),
-        pl.col("x").filter(pl.col("club") != pl.col("offense_club")).mean().alias("defense_x"),
+    centroids = (
+        at_snap.group_by(PLAY_KEY)
+        .agg(
+            pl.col("x").filter(pl.col("club") == pl.col("offense_club")).mean().alias("offense_x"),
+            pl.col("x").filter(pl.col("club") != pl.col("offense_club")).mean().alias("defense_x"),
+        )
+        .collect()
     )
     inferred = (
         pl.when(pl.col("defense_x") > pl.col("offense_x")).then(pl.lit("right")).otherwise(pl.lit("left"))

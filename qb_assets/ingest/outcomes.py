@@ -101,7 +101,8 @@ def _nearest_to_ball_at(
         .explode("frame_id")
         .drop_nulls("frame_id")
     )
-    rows = tracking.join(at, on=[*PLAY_KEY, "frame_id"])
+    # Lazy: the joins carry only the columns the distances read, not every tracking column.
+    rows = tracking.lazy().join(at.lazy(), on=[*PLAY_KEY, "frame_id"])
     ball = rows.filter(pl.col("side") == SIDE_FOOTBALL).select(
         *PLAY_KEY, "frame_id", pl.col("x").alias("ball_x"), pl.col("y").alias("ball_y")
     )
@@ -115,6 +116,7 @@ def _nearest_to_ball_at(
         .group_by(PLAY_KEY, maintain_order=True)
         .first()
         .select(*PLAY_KEY, pl.col("nfl_id").alias(f"{name}_nfl_id"), pl.col("d").alias(f"{name}_distance_yd"))
+        .collect()
     )
 
 
@@ -125,8 +127,9 @@ def _progress(
     the extreme x in the direction he runs, over his frames from ``from_column`` to the end of play, cut at
     the first frame within SIDELINE_MARGIN_YD of a sideline."""
     near_sideline = (pl.col("y") < SIDELINE_MARGIN_YD) | (pl.col("y") > FIELD_WIDTH_YD - SIDELINE_MARGIN_YD)
-    rows = (
-        tracking.join(carriers, left_on=[*PLAY_KEY, "nfl_id"], right_on=[*PLAY_KEY, "carrier_nfl_id"])
+    rows = (  # lazy: the join carries only the columns the spot reads
+        tracking.lazy()
+        .join(carriers.lazy(), left_on=[*PLAY_KEY, "nfl_id"], right_on=[*PLAY_KEY, "carrier_nfl_id"])
         .filter(pl.col("frame_id").is_between(pl.col(from_column), pl.col("end_frame_id")))
         .sort([*PLAY_KEY, "frame_id"])
     )
@@ -139,7 +142,8 @@ def _progress(
     extreme = pl.col("x").max() if toward_plus_x else pl.col("x").min()
     start = pl.col("x").sort_by("frame_id").first()
     end = pl.col("x").sort_by("frame_id").last()
-    return kept.group_by(PLAY_KEY).agg(extreme.alias("spot_x"), start.alias("start_x"), end.alias("end_x"))
+    spots = kept.group_by(PLAY_KEY).agg(extreme.alias("spot_x"), start.alias("start_x"), end.alias("end_x"))
+    return spots.collect()
 
 
 def _carrier_spot(

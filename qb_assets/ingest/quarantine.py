@@ -238,10 +238,12 @@ def player_count_issues(
 ) -> pl.DataFrame:
     """Plays with fewer than MIN_PLAYERS_PER_SIDE players of either club at the snap."""
     counts = (
-        tracking.join(frames.select(*PLAY_KEY, "snap_frame_id"), on=PLAY_KEY)
+        tracking.lazy()  # lazy: the join and filter carry only the columns the count reads
+        .join(frames.lazy().select(*PLAY_KEY, "snap_frame_id"), on=PLAY_KEY)
         .filter((pl.col("frame_id") == pl.col("snap_frame_id")) & ~pl.col("is_football"))
         .group_by([*PLAY_KEY, "club"])
         .agg(pl.col("nfl_id").n_unique().alias("players"))
+        .collect()
     )
     per_play = (
         frames.select(PLAY_KEY)

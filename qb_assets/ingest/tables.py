@@ -54,9 +54,11 @@ def players_table(raw: pl.DataFrame, aux: AuxTables) -> pl.DataFrame:
     """The players seen in the partition's tracking: names and positions from the players table, else
     from the tracking rows (BDB 2019/2021/2024/2025 carry displayName, BDB 2021 position)."""
     seen = (
-        raw.filter(pl.col("nfl_id").is_not_null())
+        raw.lazy()  # lazy: the filter reads the three columns the aggregate needs, not every column
+        .filter(pl.col("nfl_id").is_not_null())
         .group_by("nfl_id")
         .agg(pl.col("display_name").drop_nulls().first(), pl.col("position").drop_nulls().first())
+        .collect()
     )
     if aux.players is not None:
         seen = seen.join(aux.players, on="nfl_id", how="left").with_columns(
