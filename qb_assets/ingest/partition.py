@@ -268,11 +268,14 @@ def ingest_tracking_rows(
         plays_in=plays_in,
         rows_in=rows_in,
         duplicate_rows_dropped=duplicates,
-        rows_quarantined=tracking.join(reasons, on=PLAY_KEY, how="semi").height
-        + unidentified.height
-        + cut_rows.height,
+        rows_quarantined=_rows_of_plays(tracking, reasons) + unidentified.height + cut_rows.height,
         truncated_files=truncated,
     )
+
+
+def _rows_of_plays(tracking: pl.DataFrame, plays: pl.DataFrame) -> int:
+    """How many rows of ``tracking`` belong to the ``plays`` (counted on the keys alone)."""
+    return tracking.lazy().join(plays.lazy(), on=PLAY_KEY, how="semi").select(pl.len()).collect().item()
 
 
 def _event_frames(tracking: pl.DataFrame, play_files: pl.DataFrame, aux: AuxTables) -> pl.DataFrame:
