@@ -222,8 +222,10 @@ def ingest_tracking_rows(
     # What entered, counted before any rule runs: the accounting checks conservation against these.
     plays_in = raw.select(PLAY_KEY).drop_nulls().n_unique()
     # Rows whose ids do not parse cannot be attributed to a play: one quarantine row per file says so.
-    unidentified = raw.filter(pl.col("game_id").is_null() | pl.col("play_id").is_null())
-    raw = raw.filter(pl.col("game_id").is_not_null() & pl.col("play_id").is_not_null())
+    identified = pl.col("game_id").is_not_null() & pl.col("play_id").is_not_null()
+    unidentified = raw.filter(~identified)
+    if unidentified.height:  # else every row stays: no copy of the partition
+        raw = raw.filter(identified)
     data_columns = [c for c in raw.columns if c not in ("source_row", "source_file")]
     deduplicated, duplicates = rules.drop_identical_duplicates(raw, data_columns)
     tracking = deduplicated.with_columns(
@@ -239,12 +241,13 @@ def ingest_tracking_rows(
     issues.append(aux.play_issues.join(play_files, on=PLAY_KEY, how="semi"))
     issues.append(_truncated_plays(raw, truncated))
     good, good_tracking = _with_passers(tracking, frames, issues, play_files, aux)
+    passed_so_far = good.height
     reasons = rules.first_reason(issues)
     good = good.join(reasons, on=PLAY_KEY, how="anti")
     good = good.join(normalize.infer_direction(good_tracking, good), on=PLAY_KEY)
-    canonical = normalize.normalize_tracking(
-        good_tracking.join(good.select(PLAY_KEY), on=PLAY_KEY, how="semi"), good
-    )
+    if good.height < passed_so_far:  # plays without a passer leave: their rows too (else no copy)
+        good_tracking = good_tracking.join(good.select(PLAY_KEY), on=PLAY_KEY, how="semi")
+    canonical = normalize.normalize_tracking(good_tracking, good)
     good = good.join(normalize.line_of_scrimmage(canonical, good), on=PLAY_KEY, how="left")
     plays = play_table(outcomes.play_outcomes(canonical, good), aux, season, week, layout)
     quarantine = pl.concat(
