@@ -1,7 +1,7 @@
 """Live scoring of one play, the real-time use: a model version loaded once, then a play scored from its
 raw tracking rows while the broadcast is still showing it.
 
-``LivePlayScorer(version_dir)`` loads the version's passing and execution models and traces each into a
+``LivePlayScorer(version_dir)`` loads the version's passing and execution models and exports each into a
 single-play inference graph (``ml.single_play``). ``score_rows`` takes one play's rows as read from a
 tracking file of any layout and runs the batch pipeline's own functions on them: ``ingest_tracking_rows``
 (parse, quarantine rules, normalization, outcomes: ``ingest.partition``), ``build_partition_features``
@@ -81,19 +81,13 @@ class LivePlayScore:
 
 
 class LivePlayScorer:
-    """A model version's two models, loaded and traced once, scoring one play at a time.
+    """A model version's two models, loaded and exported once, scoring one play at a time (the graphs
+    run on one thread of their own: the process's torch settings are left alone)."""
 
-    ``threads`` sets torch's intra-op threads for the process (one play is too small to split; None
-    leaves the setting alone)."""
-
-    def __init__(self, version_dir: str | Path, threads: int | None = 1):
-        import torch  # noqa: PLC0415 - torch only when scoring
-
-        from ml.artifacts import load_artifact  # noqa: PLC0415
+    def __init__(self, version_dir: str | Path):
+        from ml.artifacts import load_artifact  # noqa: PLC0415 - torch only when scoring
         from ml.single_play import SinglePlayGraphs  # noqa: PLC0415
 
-        if threads is not None:
-            torch.set_num_threads(threads)
         self.version_dir = Path(version_dir)
         self.graphs, self.records = {}, {}
         for name in MODEL_INPUTS:
