@@ -39,7 +39,7 @@ from ml.artifacts import save_artifact
 from ml.config import TrainConfig, TrainingData
 from ml.inference import sbp_distribution
 from ml.sbp import YARD_BIN_COUNT
-from ml.single_play import SinglePlayGraphs, _Percentile
+from ml.single_play import SinglePlayGraphs, _Percentile, full_length_example
 from ml.tcn import PassOutcomeNet, count_flops_per_play, network_for
 from ml.train import train_sbp
 from qb_assets.features.schema import OPTION_FIELDS, input_set
@@ -236,9 +236,7 @@ def single_play_latency(
 def torchscript_percentile(model: PassOutcomeNet, config: TrainConfig):
     """The single-play percentile module as the TorchScript graph live scoring ran before ONNX Runtime:
     traced on a full-length play, frozen, run by TorchScript's static runtime (the baseline row)."""
-    frames_max = SHAPE[0]
-    example = (torch.zeros(1, frames_max, SHAPE[1] * SHAPE[2]), torch.tensor([frames_max]))
-    example += (torch.zeros(1, TABULAR), torch.zeros(1), torch.tensor([-50.0]), torch.tensor([50.0]))
+    example = full_length_example(model)
     module = _Percentile(model, config).eval()
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the tracer's warnings and TorchScript's deprecation

@@ -34,7 +34,7 @@ from ml.config import TrainConfig
 from ml.inference import capped_distribution
 from ml.tcn import PassOutcomeNet
 
-__all__ = ["PERCENTILE_INPUTS", "PERCENTILE_OUTPUTS", "SinglePlayGraphs"]
+__all__ = ["PERCENTILE_INPUTS", "PERCENTILE_OUTPUTS", "SinglePlayGraphs", "full_length_example"]
 
 PERCENTILE_OUTPUTS = ("cdf_lower", "cdf_upper", "percentile")
 PERCENTILE_INPUTS = ("frames", "n_frames", "tabular", "yards", "lower", "upper")
@@ -78,16 +78,8 @@ class SinglePlayGraphs:
     def __init__(self, model: PassOutcomeNet, config: TrainConfig):
         if model.frame_shape is None:
             raise ValueError("single-play graphs need a model of play tensors (the situation model has none)")
-        frames_max, slots, channels = model.frame_shape
-        lower, upper = torch.tensor([-FIELD_LENGTH_YD / 2]), torch.tensor([FIELD_LENGTH_YD / 2])
-        example = (
-            torch.zeros(1, frames_max, slots * channels),
-            torch.tensor([frames_max]),
-            torch.zeros(1, model.tabular_mean.numel()),
-            torch.zeros(1),
-            lower,
-            upper,
-        )
+        example = full_length_example(model)
+        lower, upper = example[4:6]
         self.percentile_graph = _session(
             _Percentile(model, config), example, PERCENTILE_INPUTS, frames_axis=True
         )
@@ -110,6 +102,20 @@ class SinglePlayGraphs:
         bounds = {"raw": out[None, width:], "lower": feeds["lower"], "upper": feeds["upper"]}
         numbers["expected_yards"] = float(self.expected_yards_graph.run(None, bounds)[0][0])
         return numbers
+
+
+def full_length_example(model: PassOutcomeNet) -> tuple[Tensor, ...]:
+    """The percentile graph's inputs for a play of the model's full length (zeros, boundaries -50 and
+    50): what a graph of it is traced on."""
+    frames_max, slots, channels = model.frame_shape
+    return (
+        torch.zeros(1, frames_max, slots * channels),
+        torch.tensor([frames_max]),
+        torch.zeros(1, model.tabular_mean.numel()),
+        torch.zeros(1),
+        torch.tensor([-FIELD_LENGTH_YD / 2]),
+        torch.tensor([FIELD_LENGTH_YD / 2]),
+    )
 
 
 def _feeds(names: tuple[str, ...], inputs: tuple) -> dict[str, np.ndarray]:
