@@ -227,7 +227,7 @@ def ingest_tracking_rows(
     if unidentified.height:  # else every row stays: no copy of the partition
         raw = raw.filter(identified)
     data_columns = [c for c in raw.columns if c not in ("source_row", "source_file")]
-    deduplicated, duplicates = rules.drop_identical_duplicates(raw, data_columns)
+    deduplicated, duplicates, repeated_keys = rules.drop_identical_duplicates(raw, data_columns)
     tracking = deduplicated.with_columns(
         formats.is_football(pl.col("club")).fill_null(False).alias("is_football")
     )
@@ -237,7 +237,9 @@ def ingest_tracking_rows(
         pl.col("club").drop_nulls().unique().alias("clubs"),
     )
     frames = _event_frames(tracking, play_files, aux)
-    issues = _tracking_issues(tracking, frames, play_files.select(*PLAY_KEY, "source_file"), parse_errors)
+    issues = _tracking_issues(
+        tracking, repeated_keys, frames, play_files.select(*PLAY_KEY, "source_file"), parse_errors
+    )
     issues.append(aux.play_issues.join(play_files, on=PLAY_KEY, how="semi"))
     issues.append(_truncated_plays(raw, truncated))
     good, good_tracking = _with_passers(tracking, frames, issues, play_files, aux)
@@ -292,10 +294,14 @@ def _event_frames(tracking: pl.DataFrame, play_files: pl.DataFrame, aux: AuxTabl
 
 
 def _tracking_issues(
-    tracking: pl.DataFrame, frames: pl.DataFrame, play_files: pl.DataFrame, parse_errors: pl.DataFrame
+    tracking: pl.DataFrame,
+    repeated_keys: pl.DataFrame,
+    frames: pl.DataFrame,
+    play_files: pl.DataFrame,
+    parse_errors: pl.DataFrame,
 ) -> list[pl.DataFrame]:
     """The quarantine rules on the rows, the events and the players on the field, one frame each."""
-    issues = [rules.parse_issues(parse_errors), *rules.row_issues(tracking)]
+    issues = [rules.parse_issues(parse_errors), *rules.row_issues(tracking, repeated_keys)]
     issues += rules.event_issues(frames, play_files)
     issues.append(
         rules.player_count_issues(tracking, frames.filter(pl.col("snap_frame_id").is_not_null()), play_files)

@@ -24,6 +24,8 @@ Identical duplicate rows are not a reason: they are dropped (and counted, in the
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import polars as pl
 
 from qb_assets.ingest.events import PLAY_KEY
@@ -85,10 +87,11 @@ def parse_issues(errors: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def row_issues(tracking: pl.DataFrame) -> list[pl.DataFrame]:
+def row_issues(tracking: pl.DataFrame, repeated_keys: pl.DataFrame) -> list[pl.DataFrame]:
     """Row-level problems: conflicting duplicates, null/NaN positions, off-field positions, frame order.
 
-    ``tracking`` has identical duplicate rows removed already (``drop_identical_duplicates``)."""
+    ``tracking`` has identical duplicate rows removed already and ``repeated_keys`` are its rows whose
+    key still repeats (``drop_identical_duplicates``): the conflicts are found among those alone."""
     where = _where(pl.col("source_file"), pl.col("source_row"))
     who = (
         pl.when(pl.col("nfl_id").is_null())
@@ -97,7 +100,7 @@ def row_issues(tracking: pl.DataFrame) -> list[pl.DataFrame]:
     )
     entity_frame = [*PLAY_KEY, "entity", "frame_id"]
     keyed = tracking.with_columns(ENTITY)
-    conflicts = keyed.filter(pl.struct(entity_frame).is_duplicated())
+    conflicts = repeated_keys.with_columns(ENTITY)
     bad_xy = pl.col("x").is_null() | pl.col("y").is_null() | pl.col("x").is_nan() | pl.col("y").is_nan()
     # NaN compares above every number, so a NaN x/y is outside any range: it is a null position only.
     off = ~bad_xy & (
@@ -166,19 +169,29 @@ def row_issues(tracking: pl.DataFrame) -> list[pl.DataFrame]:
     ]
 
 
-def drop_identical_duplicates(tracking: pl.DataFrame, data_columns: list[str]) -> tuple[pl.DataFrame, int]:
-    """Drop rows identical to an earlier one in every data column; returns (frame, rows dropped).
+class Deduplicated(NamedTuple):
+    """``drop_identical_duplicates``' result: the rows kept, how many were dropped, and the kept rows
+    whose (play, entity, frame) key still repeats (the only candidates for conflicting duplicates)."""
 
-    Only rows whose (play, player, frame) key repeats can be duplicates, so the full-row comparison
+    tracking: pl.DataFrame
+    dropped: int
+    repeated_keys: pl.DataFrame
+
+
+def drop_identical_duplicates(tracking: pl.DataFrame, data_columns: list[str]) -> Deduplicated:
+    """Drop rows identical to an earlier one in every data column.
+
+    Only rows whose (play, entity, frame) key repeats can be duplicates, so the full-row comparison
     runs on that (usually empty) subset instead of hashing every column of every row."""
-    key = pl.struct([*PLAY_KEY, "nfl_id", "frame_id"])
+    key = pl.struct([*PLAY_KEY, ENTITY, "frame_id"])
     repeated = tracking.select(key.is_duplicated()).to_series()
     if not repeated.any():
-        return tracking, 0
+        return Deduplicated(tracking, 0, tracking.clear())
     suspects = tracking.filter(repeated)
     kept = suspects.unique(subset=data_columns, keep="first", maintain_order=True)
-    dropped = suspects.height - kept.height
-    return pl.concat([tracking.filter(~repeated), kept]).sort("source_file", "source_row"), dropped
+    still_repeated = kept.filter(key.is_duplicated())
+    deduplicated = pl.concat([tracking.filter(~repeated), kept]).sort("source_file", "source_row")
+    return Deduplicated(deduplicated, suspects.height - kept.height, still_repeated)
 
 
 def event_issues(frames: pl.DataFrame, file_of_play: pl.DataFrame) -> list[pl.DataFrame]:
