@@ -199,14 +199,22 @@ def _train_epoch(
     optimizer, schedule, averaged = optimisation
     autocast = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
     model.train()
-    order = torch.randperm(len(train[3]), generator=generator).to(device)
-    epoch_loss = 0.0
     batches = tqdm(
-        range(0, len(order), config.batch_size), desc=desc, unit="batch", leave=False, disable=not show_bar
+        batch_rows(train[1], config.batch_size, config.length_pool, generator),
+        desc=desc,
+        unit="batch",
+        leave=False,
+        disable=not show_bar,
     )
-    for start in batches:
-        rows = order[start : start + config.batch_size]
-        tensor, n_frames, tabular, label, lower, upper = (t[rows] for t in train)
+    epoch_loss, plays = 0.0, 0
+    for batch in batches:
+        rows = batch.to(device)
+        n_frames = train[1][rows]
+        # Only the frames up to the batch's longest play: the encoder reads no further (plays are
+        # left-aligned), so the rest is neither copied nor mirrored.
+        horizon = int(n_frames.max()) if train[0].dim() == 4 else None
+        tensor = train[0][rows, :horizon] if horizon is not None else train[0][rows]
+        tabular, label, lower, upper = (t[rows] for t in train[2:])
         if config.mirror_channels and tensor.dim() == 4:
             tensor = mirror_half(tensor, config.mirror_channels, generator)
         if config.mask_columns and config.mask_share > 0:
@@ -225,7 +233,29 @@ def _train_epoch(
         if averaged is not None:
             averaged.update_parameters(model)
         epoch_loss += float(loss.detach()) * len(rows)
-    return epoch_loss / len(order)
+        plays += len(rows)
+    return epoch_loss / plays
+
+
+def batch_rows(
+    n_frames: Tensor, batch_size: int, length_pool: int, generator: torch.Generator
+) -> list[Tensor]:
+    """One epoch's batches of row indices (every row once) in a random order from ``generator``.
+
+    With ``length_pool`` > 1 the random order is cut into pools of ``length_pool`` batches and each
+    pool is sorted by ``n_frames`` before it is cut into batches, which are then shuffled: a batch
+    holds plays of similar length, so the encoder runs over fewer padded frames (a random batch of a
+    season runs to about twice the mean play's frames) while each pool is still a random draw."""
+    order = torch.randperm(len(n_frames), generator=generator)
+    if length_pool <= 1:
+        return list(order.split(batch_size))
+    lengths = n_frames.cpu()
+    pooled = [
+        pool[torch.sort(lengths[pool], stable=True).indices] for pool in order.split(batch_size * length_pool)
+    ]
+    batches = torch.cat(pooled).split(batch_size)
+    shuffled = torch.randperm(len(batches), generator=generator)
+    return [batches[i] for i in shuffled.tolist()]
 
 
 class _EarlyStopping:

@@ -14,7 +14,7 @@ from ml.errors import ArtifactError
 from ml.evaluate import YARD_GRID, gaussian_pmf, ks_distance, marginal_pmf, pmf_metrics
 from ml.inference import predict_raw, sbp_distribution
 from ml.tcn import Dropout, PassOutcomeNet, TCNEncoder
-from ml.train import mirror_half, refit_split, split_by_game, train_sbp
+from ml.train import batch_rows, mirror_half, refit_split, split_by_game, train_sbp
 
 
 def test_ks_distance_detects_non_uniform() -> None:
@@ -170,3 +170,29 @@ def test_mirroring_flips_the_sign_channels_of_about_half_the_plays() -> None:
     assert torch.equal(mirrored[flipped][..., [1, 3]], -batch[flipped][..., [1, 3]])
     assert torch.equal(mirrored[~flipped], batch[~flipped])
     assert torch.equal(mirrored[..., [0, 2]], batch[..., [0, 2]])
+
+
+def test_length_pooled_batches_cover_every_play_once_and_shorten_the_padding() -> None:
+    """Pools of eight batches sorted by frame count: every play once per epoch, batches of similar
+    length (a batch's longest play well under a random batch's), still a different order each epoch."""
+    n_frames = torch.from_numpy(np.random.default_rng(3).integers(5, 61, size=5000))
+    generator = torch.Generator().manual_seed(0)
+    random_batches = batch_rows(n_frames, 100, 1, generator)
+    pooled = batch_rows(n_frames, 100, 8, generator)
+    for batches in (random_batches, pooled):
+        assert sorted(torch.cat(batches).tolist()) == list(range(5000))
+        assert all(len(b) == 100 for b in batches)
+
+    def mean_longest(batches: list[torch.Tensor]) -> float:
+        return float(np.mean([int(n_frames[b].max()) for b in batches]))
+
+    # A random batch of 100 nearly always holds a 58-60 frame play; a pooled one reaches about the
+    # top of its eighth of the lengths: 36 on average.
+    assert mean_longest(random_batches) > 57
+    assert mean_longest(pooled) < 42
+    spans = [int(n_frames[b].max() - n_frames[b].min()) for b in pooled]
+    assert np.median(spans) <= 10  # random batches span the whole 5-60
+    assert not torch.equal(torch.cat(pooled), torch.cat(batch_rows(n_frames, 100, 8, generator)))
+    # A pool is a random draw: the first batch is not always the shortest plays.
+    firsts = [int(n_frames[batch_rows(n_frames, 100, 8, generator)[0]].max()) for _ in range(5)]
+    assert max(firsts) - min(firsts) > 5
