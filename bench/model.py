@@ -135,9 +135,10 @@ class PlainTCN(torch.nn.Module):
         return self.head(torch.cat([last, tabular], dim=1))
 
 
-def training_plays_per_s(n: int, epochs: int = 2) -> float:
+def training_plays_per_s(n: int, epochs: int = 2, **overrides) -> float:
     """Training plays per second per epoch of the passing model as trained (its config: option head,
-    mirroring, situation masking), on ``n`` random plays, no refit."""
+    mirroring, situation masking, batches pooled by length; ``overrides`` change fields), on ``n``
+    random plays, no refit."""
     tensor, n_frames, tabular, yards = inputs(n, seed=1)
     data = TrainingData(
         tensor.numpy(),
@@ -148,7 +149,7 @@ def training_plays_per_s(n: int, epochs: int = 2) -> float:
         np.ones(n, dtype=np.int64),
     )
     split = np.where(np.arange(n) % 10 == 0, "validation", "train").astype(object)
-    config = replace(passing_config(), epochs=epochs, patience=epochs, refit=False)
+    config = replace(passing_config(), **overrides, epochs=epochs, patience=epochs, refit=False)
     _, history, _ = train_sbp(data, config, split=split)
     return float(np.mean([e["plays_per_s"] for e in history["epochs"]]))
 
@@ -337,16 +338,29 @@ def main() -> None:
         print("| stage | p50 ms | p99 ms |\n|---|---:|---:|")
         for stage, (p50, p99) in stages.items():
             print(f"| {stage} | {p50:.2f} | {p99:.2f} |")
+    # Random batches of 256, as training drew them before batches were pooled by frame count.
+    random_batches = {"length_pool": 1, "batch_size": 256}
     with library_training_ops():
-        baseline_rate = training_plays_per_s(args.train_plays)
+        baseline_rate = training_plays_per_s(args.train_plays, **random_batches)
+    ops_rate = training_plays_per_s(args.train_plays, **random_batches)
     rate = training_plays_per_s(args.train_plays)
+    config = passing_config()
     print(
-        f"\ntraining the passing model on the CPU ({args.train_plays:,} plays, batch 256), plays/s per epoch:"
+        f"\ntraining the passing model on the CPU ({args.train_plays:,} plays of 20-60 frames), "
+        "plays/s per epoch:"
     )
     print("| training | plays/s | speed-up |\n|---|---:|---:|")
-    print(f"| torch.nn.Dropout, mirroring by select (baseline) | {baseline_rate:,.0f} | 1.00 |")
     print(
-        f"| qb-score (ml.tcn.Dropout, mirroring by a sign row) | {rate:,.0f} | {rate / baseline_rate:.2f} |"
+        "| torch.nn.Dropout, mirroring by select, random batches of 256 (baseline) | "
+        f"{baseline_rate:,.0f} | 1.00 |"
+    )
+    print(
+        f"| ml.tcn.Dropout, mirroring by a sign row, random batches of 256 | {ops_rate:,.0f} | "
+        f"{ops_rate / baseline_rate:.2f} |"
+    )
+    print(
+        f"| qb-score as configured: batches of {config.batch_size} pooled by frame count "
+        f"({config.length_pool} batches a pool) | {rate:,.0f} | {rate / baseline_rate:.2f} |"
     )
 
 

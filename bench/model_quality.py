@@ -5,7 +5,7 @@ features, trains the SBP model on weeks 1-13 (validation games drawn from them) 
 14-17 next to the Gaussian head, the trees, the marginal and the oracle (the true distribution each
 outcome was drawn from). Prints the metrics table and each target with its verdict.
 
-    python -m bench.model_quality [--weeks 1-17] [--games-per-week 16] [--epochs 30] [--workdir DIR]
+    python -m bench.model_quality [--weeks 1-17] [--games-per-week 16] [--epochs N] [--workdir DIR]
 """
 
 from __future__ import annotations
@@ -62,7 +62,9 @@ def main() -> None:
     parser.add_argument("--weeks", default="1-17")
     parser.add_argument("--games-per-week", type=int, default=16)
     parser.add_argument("--test-weeks", default="14-17")
-    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="the schedule's epochs (default: the config's)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args()
@@ -91,9 +93,9 @@ def main() -> None:
         lake,
         model,
         progress=print,
-        epochs=args.epochs,
         seed=args.seed,
         test_weeks=tuple(parse_int_ranges(args.test_weeks)),
+        **({"epochs": args.epochs} if args.epochs else {}),
     )
     steps["train"] = time.perf_counter() - started
     started = time.perf_counter()

@@ -82,7 +82,7 @@ class ModelStoreResource(dg.ConfigurableResource):
     use."""
 
     root: str = _environment_default("QB_MODELS", "work/models")
-    epochs: int = 60
+    epochs: int | None = None  # the one-cycle schedule's epochs; None: the training config's
     device: str = "auto"
     seed: int = 0
     test_weeks: str = ""  # e.g. "14-17"; empty: 20% of games by hashed id
@@ -103,13 +103,8 @@ class ModelStoreResource(dg.ConfigurableResource):
 
     def overrides(self) -> dict:
         weeks = tuple(parse_int_ranges(self.test_weeks))
-        return {
-            "epochs": self.epochs,
-            "device": self.device,
-            "seed": self.seed,
-            "test_weeks": weeks,
-            "refit": self.refit,
-        }
+        chosen = {"epochs": self.epochs} if self.epochs is not None else {}
+        return {**chosen, "device": self.device, "seed": self.seed, "test_weeks": weeks, "refit": self.refit}
 
 
 class WarehouseResource(dg.ConfigurableResource):
