@@ -49,16 +49,25 @@ def to_tensors(data: TrainingData, rows: np.ndarray, device: torch.device) -> tu
 
 
 @torch.inference_mode()
-def predict_raw(model: PassOutcomeNet, tensors: tuple[Tensor, ...], batch_size: int = 4096) -> Tensor:
+def predict_raw(model: PassOutcomeNet, tensors: tuple[Tensor, ...], batch_size: int = 512) -> Tensor:
     """Raw head outputs (N, out_features) float32 for every play of ``tensors`` (tensor, n_frames,
-    tabular[, label, ...]), in eval mode and batches of ``batch_size``."""
+    tabular[, label, ...]), in eval mode and batches of ``batch_size`` plays of similar length.
+
+    The plays are taken shortest first, so a batch's convolutions run to its own longest play rather
+    than to the longest of all (a random batch's runs to twice the mean play's frames); each play's
+    output does not depend on the others in its batch."""
     model.eval()
     tensor, n_frames, tabular = tensors[:3]
-    outputs = [
-        model(tensor[i : i + batch_size], n_frames[i : i + batch_size], tabular[i : i + batch_size]).float()
-        for i in range(0, len(tensor), batch_size)
-    ]
-    return torch.cat(outputs)
+    order = torch.argsort(n_frames, stable=True)
+    sorted_raw = torch.cat(
+        [
+            model(tensor[rows, : int(n_frames[rows].max())], n_frames[rows], tabular[rows]).float()
+            for rows in order.split(batch_size)
+        ]
+    )
+    raw = torch.empty_like(sorted_raw)
+    raw[order] = sorted_raw
+    return raw
 
 
 def sbp_distribution(raw: Tensor, config: TrainConfig) -> SplicedBinnedPareto:

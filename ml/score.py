@@ -26,7 +26,7 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 @torch.inference_mode()
 def capped_predictions(
-    model: PassOutcomeNet, config: TrainConfig, tensors: tuple[torch.Tensor, ...], batch_size: int = 4096
+    model: PassOutcomeNet, config: TrainConfig, tensors: tuple[torch.Tensor, ...], batch_size: int = 512
 ) -> CappedYards:
     """The model's predictive distribution of every play of ``to_tensors``' ``tensors``, capped to the
     plays' boundaries where they carry them; batch shape (N,)."""
@@ -48,7 +48,7 @@ def score_plays(
     config: TrainConfig,
     tensors: tuple[torch.Tensor, ...],
     yards: np.ndarray,
-    batch_size: int = 4096,
+    batch_size: int = 512,
     *,
     intercepted: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
