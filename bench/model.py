@@ -5,7 +5,9 @@ Baseline measured in the same run: a plain TCN of the same depth with 64 channel
 220 slot features at every frame (no per-frame projection). Also reported: the model's FLOPs per play
 and the achieved fraction of this machine's matrix-multiply throughput (a 2048 x 2048 float32 matmul,
 timed here). Inputs are random with the feature store's shapes (timing does not depend on values);
-frames per play are drawn like the synthetic season's (20-60).
+frames per play are drawn like the synthetic season's (20-60). The batched scoring path
+(``ml.inference.predict_raw``, which takes plays of similar length together) is timed against one
+batch of all the plays.
 
 Live scoring of one play (``ml.single_play``, ``qb_assets.scoring.live``): the latency of one play,
 median and 99th percentile over plays of every length, of the single-play graph (forward pass + capped
@@ -37,7 +39,7 @@ import ml.tcn
 import ml.train
 from ml.artifacts import save_artifact
 from ml.config import TrainConfig, TrainingData
-from ml.inference import sbp_distribution
+from ml.inference import predict_raw, sbp_distribution
 from ml.sbp import YARD_BIN_COUNT
 from ml.single_play import SinglePlayGraphs, _Percentile, full_length_example
 from ml.tcn import PassOutcomeNet, count_flops_per_play, network_for
@@ -106,6 +108,17 @@ def score_us_per_play(model: PassOutcomeNet, batch: tuple[torch.Tensor, ...], re
     for _ in range(repeats):
         run()
     return (time.perf_counter() - started) / repeats / len(yards) * 1e6
+
+
+def predict_raw_us_per_play(model: PassOutcomeNet, batch: tuple[torch.Tensor, ...], batch_size: int) -> float:
+    """``ml.inference.predict_raw`` (the scoring and evaluation path) in batches of ``batch_size``
+    plays of similar length, microseconds per play (best of three)."""
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        predict_raw(model, batch, batch_size)
+        times.append(time.perf_counter() - started)
+    return min(times) / len(batch[0]) * 1e6
 
 
 class PlainTCN(torch.nn.Module):
@@ -325,6 +338,15 @@ def main() -> None:
             f"| {name} | {batched:.1f} | {one:.0f} | {flops / 1e6:.2f} M | {achieved:.1f} | "
             f"{achieved / peak:.0%} | {base / batched:.1f} |"
         )
+    whole, pooled = (predict_raw_us_per_play(model, batch, size) for size in (args.plays, 512))
+    print(f"\nbatched scoring path (predict_raw, {args.plays:,} plays of 20-60 frames), us/play:")
+    print("| batches | us/play | speed-up |\n|---|---:|---:|")
+    print(
+        f"| one batch of {args.plays:,}, every play to the longest's frames (baseline) | {whole:.1f} | 1.00 |"
+    )
+    print(
+        f"| batches of 512 plays of similar length (as scoring runs) | {pooled:.1f} | {whole / pooled:.2f} |"
+    )
     print(f"\none play, p50 and p99 over {min(64, args.plays)} plays of 20-60 frames:")
     print("| path | p50 us | p99 us | p50 speed-up |\n|---|---:|---:|---:|")
     latency = single_play_latency(model, batch, args.threads)
