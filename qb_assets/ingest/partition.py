@@ -219,15 +219,16 @@ def ingest_tracking_rows(
     parse_errors = parse_errors.join(
         cut_rows.select("source_file", "source_row"), on=["source_file", "source_row"], how="anti"
     )
-    # What entered, counted before any rule runs: the accounting checks conservation against these.
-    plays_in = raw.select(PLAY_KEY).drop_nulls().n_unique()
     # Rows whose ids do not parse cannot be attributed to a play: one quarantine row per file says so.
     identified = pl.col("game_id").is_not_null() & pl.col("play_id").is_not_null()
     unidentified = raw.filter(~identified)
     if unidentified.height:  # else every row stays: no copy of the partition
         raw = raw.filter(identified)
+    entities = rules.entity_frames(raw)
+    # What entered, counted before any rule runs: the accounting checks conservation against these.
+    plays_in = entities.select(PLAY_KEY).n_unique()
     data_columns = [c for c in raw.columns if c not in ("source_row", "source_file")]
-    deduplicated, duplicates, repeated_keys = rules.drop_identical_duplicates(raw, data_columns)
+    deduplicated, duplicates, repeated_keys = rules.drop_identical_duplicates(raw, data_columns, entities)
     tracking = deduplicated.with_columns(
         formats.is_football(pl.col("club")).fill_null(False).alias("is_football")
     )
@@ -238,7 +239,7 @@ def ingest_tracking_rows(
     )
     frames = _event_frames(tracking, play_files, aux)
     issues = _tracking_issues(
-        tracking, repeated_keys, frames, play_files.select(*PLAY_KEY, "source_file"), parse_errors
+        tracking, (repeated_keys, entities), frames, play_files.select(*PLAY_KEY, "source_file"), parse_errors
     )
     issues.append(aux.play_issues.join(play_files, on=PLAY_KEY, how="semi"))
     issues.append(_truncated_plays(raw, truncated))
@@ -295,13 +296,14 @@ def _event_frames(tracking: pl.DataFrame, play_files: pl.DataFrame, aux: AuxTabl
 
 def _tracking_issues(
     tracking: pl.DataFrame,
-    repeated_keys: pl.DataFrame,
+    row_summaries: tuple[pl.DataFrame, pl.DataFrame],
     frames: pl.DataFrame,
     play_files: pl.DataFrame,
     parse_errors: pl.DataFrame,
 ) -> list[pl.DataFrame]:
-    """The quarantine rules on the rows, the events and the players on the field, one frame each."""
-    issues = [rules.parse_issues(parse_errors), *rules.row_issues(tracking, repeated_keys)]
+    """The quarantine rules on the rows, the events and the players on the field, one frame each;
+    ``row_summaries``: the rows whose key repeats and ``rules.entity_frames``."""
+    issues = [rules.parse_issues(parse_errors), *rules.row_issues(tracking, *row_summaries)]
     issues += rules.event_issues(frames, play_files)
     issues.append(
         rules.player_count_issues(tracking, frames.filter(pl.col("snap_frame_id").is_not_null()), play_files)

@@ -87,31 +87,18 @@ def parse_issues(errors: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def row_issues(tracking: pl.DataFrame, repeated_keys: pl.DataFrame) -> list[pl.DataFrame]:
-    """Row-level problems: conflicting duplicates, null/NaN positions, off-field positions, frame order.
+def entity_frames(tracking: pl.DataFrame) -> pl.DataFrame:
+    """One row per play and entity (a player, or the ball) of the rows as read: nfl_id, source_file,
+    its first source_row, first_frame, last_frame, frames (distinct frame ids), rows, and backwards
+    (whether its time runs backwards in frame order).
 
-    ``tracking`` has identical duplicate rows removed already and ``repeated_keys`` are its rows whose
-    key still repeats (``drop_identical_duplicates``): the conflicts are found among those alone."""
-    where = _where(pl.col("source_file"), pl.col("source_row"))
-    who = (
-        pl.when(pl.col("nfl_id").is_null())
-        .then(pl.lit("the ball"))
-        .otherwise(pl.format("nflId {}", "nfl_id"))
-    )
-    entity_frame = [*PLAY_KEY, "entity", "frame_id"]
-    keyed = tracking.with_columns(ENTITY)
-    conflicts = repeated_keys.with_columns(ENTITY)
-    bad_xy = pl.col("x").is_null() | pl.col("y").is_null() | pl.col("x").is_nan() | pl.col("y").is_nan()
-    # NaN compares above every number, so a NaN x/y is outside any range: it is a null position only.
-    off = ~bad_xy & (
-        ~pl.col("x").is_between(-OFF_FIELD_MARGIN_YD, FIELD_LENGTH_YD + OFF_FIELD_MARGIN_YD)
-        | ~pl.col("y").is_between(-OFF_FIELD_MARGIN_YD, FIELD_WIDTH_YD + OFF_FIELD_MARGIN_YD)
-    )
-    # One aggregate per player and play instead of sorting every row: a gap shows as more frame ids
-    # spanned than present, and time running backwards as a negative step in frame order.
-    per_entity = (
-        keyed.lazy()
-        .group_by([*PLAY_KEY, "entity"])
+    One aggregation serves three rules: a frame id repeats when rows > frames (``drop_identical_duplicates``
+    hashes whole rows only then), a gap shows as more frame ids spanned than present, and time running
+    backwards as a negative step in frame order (``row_issues``); identical duplicate rows change none of
+    the frame-order columns."""
+    return (
+        tracking.lazy()
+        .group_by([*PLAY_KEY, ENTITY])
         .agg(
             pl.col("nfl_id").first(),
             pl.col("source_file").first(),
@@ -119,13 +106,38 @@ def row_issues(tracking: pl.DataFrame, repeated_keys: pl.DataFrame) -> list[pl.D
             pl.col("frame_id").min().alias("first_frame"),
             pl.col("frame_id").max().alias("last_frame"),
             pl.col("frame_id").n_unique().alias("frames"),
+            pl.len().alias("rows"),
             (pl.col("time").sort_by("frame_id").diff().dt.total_milliseconds() < 0).any().alias("backwards"),
         )
-        .filter(
-            (pl.col("last_frame") - pl.col("first_frame") + 1 > pl.col("frames"))
-            | pl.col("backwards").fill_null(False)
-        )
         .collect()
+    )
+
+
+def row_issues(
+    tracking: pl.DataFrame, repeated_keys: pl.DataFrame, entities: pl.DataFrame
+) -> list[pl.DataFrame]:
+    """Row-level problems: conflicting duplicates, null/NaN positions, off-field positions, frame order.
+
+    ``tracking`` has identical duplicate rows removed already and ``repeated_keys`` are its rows whose
+    key still repeats (``drop_identical_duplicates``): the conflicts are found among those alone.
+    ``entities``: ``entity_frames`` of the rows."""
+    where = _where(pl.col("source_file"), pl.col("source_row"))
+    who = (
+        pl.when(pl.col("nfl_id").is_null())
+        .then(pl.lit("the ball"))
+        .otherwise(pl.format("nflId {}", "nfl_id"))
+    )
+    entity_frame = [*PLAY_KEY, "entity", "frame_id"]
+    conflicts = repeated_keys.with_columns(ENTITY)
+    bad_xy = pl.col("x").is_null() | pl.col("y").is_null() | pl.col("x").is_nan() | pl.col("y").is_nan()
+    # NaN compares above every number, so a NaN x/y is outside any range: it is a null position only.
+    off = ~bad_xy & (
+        ~pl.col("x").is_between(-OFF_FIELD_MARGIN_YD, FIELD_LENGTH_YD + OFF_FIELD_MARGIN_YD)
+        | ~pl.col("y").is_between(-OFF_FIELD_MARGIN_YD, FIELD_WIDTH_YD + OFF_FIELD_MARGIN_YD)
+    )
+    per_entity = entities.filter(
+        (pl.col("last_frame") - pl.col("first_frame") + 1 > pl.col("frames"))
+        | pl.col("backwards").fill_null(False)
     )
     return [
         play_issues(
@@ -178,15 +190,19 @@ class Deduplicated(NamedTuple):
     repeated_keys: pl.DataFrame
 
 
-def drop_identical_duplicates(tracking: pl.DataFrame, data_columns: list[str]) -> Deduplicated:
-    """Drop rows identical to an earlier one in every data column.
+def drop_identical_duplicates(
+    tracking: pl.DataFrame, data_columns: list[str], entities: pl.DataFrame
+) -> Deduplicated:
+    """Drop rows identical to an earlier one in every data column (``entities``: ``entity_frames`` of
+    ``tracking``).
 
     Only rows whose (play, entity, frame) key repeats can be duplicates, so the full-row comparison
-    runs on that (usually empty) subset instead of hashing every column of every row."""
+    runs on that (usually empty) subset instead of hashing every column of every row; and no key
+    repeats unless an entity has more rows than frames."""
+    if not (entities["rows"] > entities["frames"]).any():
+        return Deduplicated(tracking, 0, tracking.clear())
     key = pl.struct([*PLAY_KEY, ENTITY, "frame_id"])
     repeated = tracking.select(key.is_duplicated()).to_series()
-    if not repeated.any():
-        return Deduplicated(tracking, 0, tracking.clear())
     suspects = tracking.filter(repeated)
     kept = suspects.unique(subset=data_columns, keep="first", maintain_order=True)
     still_repeated = kept.filter(key.is_duplicated())
