@@ -75,7 +75,8 @@ def situation_mask() -> dict[str, tuple]:
 def train_config(**overrides):
     """The project's ``ml.config.TrainConfig``: plays may be mirrored across the long axis (the feature
     schema's sign channels) and have their situation masked (``SITUATION_MASK_SHARE``, ``situation_mask``),
-    optimized as ``OPTIMIZATION`` says. ``overrides`` set any other field (epochs, device, seed, test_weeks, mask_share, ...)."""
+    optimized as ``OPTIMIZATION`` says; ``overrides`` set any other field (epochs, device, seed,
+    test_weeks, mask_share, ...)."""
     from ml.config import TrainConfig  # noqa: PLC0415 - torch only when a model is involved
 
     base = TrainConfig(
