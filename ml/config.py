@@ -20,7 +20,7 @@ class TrainConfig:
     learning_rate: float = 2e-3
     weight_decay: float = 1e-3
     patience: int = 8
-    # Batches of similar length (``ml.train.batch_rows``): each epoch's random order is sorted by frame
+    # Batches of similar length (``ml.batches.batch_rows``): each epoch's random order is sorted by frame
     # count within pools of this many batches. 1: random batches.
     length_pool: int = 1
     seed: int = 0

@@ -85,9 +85,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from qb_assets.model.situation import MODE_SITUATION, train_situation_model  # noqa: PLC0415
     from qb_assets.model.training import train_baseline_models, train_model  # noqa: PLC0415
 
-    overrides = {"device": args.device, "seed": args.seed, "refit": args.refit}
-    if args.epochs is not None:  # else the config's schedule
-        overrides["epochs"] = args.epochs
+    schedule = {"epochs": args.epochs} if args.epochs is not None else {}  # else the config's
+    overrides = {"device": args.device, "seed": args.seed, "refit": args.refit, **schedule}
     if args.mode == MODE_SITUATION:
         if not args.train_seasons:
             raise ValueError("--mode situation needs --train-seasons (e.g. 2017-2018)")
@@ -275,9 +274,7 @@ def add_model_commands(commands: argparse._SubParsersAction) -> None:
     train.add_argument(
         "--train-seasons", default=None, help="situation mode: the seasons fitted, e.g. 2017-2018"
     )
-    train.add_argument(
-        "--epochs", type=int, default=None, help="epochs of the one-cycle schedule (default: the config's)"
-    )
+    train.add_argument("--epochs", type=int, default=None, help="the schedule's epochs (default: config's)")
     train.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     train.add_argument("--seed", type=int, default=0)
     train.add_argument(

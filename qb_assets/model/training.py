@@ -55,7 +55,7 @@ MODEL_FOLDERS = {"passing": ".", "execution": "execution"}
 # tracking-only source gives, situation_known false and the documented defaults.
 SITUATION_MASK_SHARE = 0.25
 # How the tracking models are optimized: batches of 512 plays of similar frame counts (pools of 8
-# batches, ``ml.train.batch_rows``) and a one-cycle schedule over 30 epochs peaking at 4e-3. Against
+# batches, ``ml.batches.batch_rows``) and a one-cycle schedule over 30 epochs peaking at 4e-3. Against
 # random batches of 256 over 60 epochs at 2e-3, a season's version trains 2x faster on 2 CPU cores with
 # held-out CRPS and PIT within the seeds' spread (``bench.training``, README "Benchmarks").
 OPTIMIZATION = {"batch_size": 512, "length_pool": 8, "learning_rate": 4e-3, "epochs": 30}

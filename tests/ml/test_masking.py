@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ml.train import mask_at_random
+from ml.batches import mask_at_random
 from qb_assets.features.schema import STATIC_INPUTS
 from qb_assets.features.store import build_features, load_feature_arrays
 from qb_assets.ingest.pipeline import ingest_source

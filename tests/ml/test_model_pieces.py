@@ -9,12 +9,13 @@ import pytest
 import torch
 
 from ml.artifacts import load_artifact, save_artifact
+from ml.batches import batch_rows, mirror_half
 from ml.config import TrainConfig, TrainingData
 from ml.errors import ArtifactError
 from ml.evaluate import YARD_GRID, gaussian_pmf, ks_distance, marginal_pmf, pmf_metrics
 from ml.inference import predict_raw, sbp_distribution
 from ml.tcn import Dropout, PassOutcomeNet, TCNEncoder
-from ml.train import batch_rows, mirror_half, refit_split, split_by_game, train_sbp
+from ml.train import refit_split, split_by_game, train_sbp
 
 
 def test_ks_distance_detects_non_uniform() -> None:
