@@ -95,7 +95,7 @@ def main() -> None:
         progress=print,
         seed=args.seed,
         test_weeks=tuple(parse_int_ranges(args.test_weeks)),
-        **({"epochs": args.epochs} if args.epochs else {}),
+        **({"epochs": args.epochs} if args.epochs is not None else {}),
     )
     steps["train"] = time.perf_counter() - started
     started = time.perf_counter()

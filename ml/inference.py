@@ -48,6 +48,13 @@ def to_tensors(data: TrainingData, rows: np.ndarray, device: torch.device) -> tu
     )
 
 
+def frames_of(tensor: Tensor, n_frames: Tensor, rows: Tensor) -> Tensor:
+    """The play tensors of ``rows`` up to the longest of those plays' frames: plays are left-aligned and
+    the encoder reads no further, so the rest is never copied. The situation model's (N, 0) placeholder
+    passes through as (len(rows), 0)."""
+    return tensor[rows, : int(n_frames[rows].max())]
+
+
 @torch.inference_mode()
 def predict_raw(model: PassOutcomeNet, tensors: tuple[Tensor, ...], batch_size: int = 512) -> Tensor:
     """Raw head outputs (N, out_features) float32 for every play of ``tensors`` (tensor, n_frames,
@@ -61,7 +68,7 @@ def predict_raw(model: PassOutcomeNet, tensors: tuple[Tensor, ...], batch_size: 
     order = torch.argsort(n_frames, stable=True)
     sorted_raw = torch.cat(
         [
-            model(tensor[rows, : int(n_frames[rows].max())], n_frames[rows], tabular[rows]).float()
+            model(frames_of(tensor, n_frames, rows), n_frames[rows], tabular[rows]).float()
             for rows in order.split(batch_size)
         ]
     )

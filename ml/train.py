@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from ml.batches import batch_rows, mask_at_random, mirror_half
 from ml.config import TrainConfig, TrainingData
-from ml.inference import build_model, capped_distribution, predict_raw, to_tensors
+from ml.inference import build_model, capped_distribution, frames_of, predict_raw, to_tensors
 from ml.sbp import YARD_BIN_COUNT, YARD_BINS
 from ml.tcn import PassOutcomeNet, init_output_bias
 
@@ -181,15 +181,11 @@ def _train_epoch(
         leave=False,
         disable=not show_bar,
     )
-    epoch_loss, plays = 0.0, 0
+    epoch_loss = 0.0
     for batch in batches:
         rows = batch.to(device)
-        n_frames = train[1][rows]
-        # Only the frames up to the batch's longest play: the encoder reads no further (plays are
-        # left-aligned), so the rest is neither copied nor mirrored.
-        horizon = int(n_frames.max()) if train[0].dim() == 4 else None
-        tensor = train[0][rows, :horizon] if horizon is not None else train[0][rows]
-        tabular, label, lower, upper = (t[rows] for t in train[2:])
+        tensor = frames_of(train[0], train[1], rows)  # neither copied nor mirrored past the longest play
+        n_frames, tabular, label, lower, upper = (t[rows] for t in train[1:])
         if config.mirror_channels and tensor.dim() == 4:
             tensor = mirror_half(tensor, config.mirror_channels, generator)
         if config.mask_columns and config.mask_share > 0:
@@ -208,8 +204,7 @@ def _train_epoch(
         if averaged is not None:
             averaged.update_parameters(model)
         epoch_loss += float(loss.detach()) * len(rows)
-        plays += len(rows)
-    return epoch_loss / plays
+    return epoch_loss / len(train[3])  # batch_rows serves every play once
 
 
 class _EarlyStopping:
